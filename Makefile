@@ -1,0 +1,72 @@
+# ngx_http_socketio_module
+#
+#   make            build build/ngx_http_socketio_module.so for Debian's nginx
+#   make deps       install what is missing (Debian packages, npm packages)
+#   make run        a working demo: redis-server, nginx, a Node.js app server
+#   make test       unit tests, then end-to-end tests against real peers
+#   make bench      side-by-side benchmark against a Node.js socket.io server
+#   make fuzz       libFuzzer targets (FUZZ_TIME seconds each)
+
+NGINX_SRC   ?= /usr/share/nginx/src
+BUILD       := $(CURDIR)/build
+OBJS        := $(BUILD)/objs
+NGX         := $(BUILD)/nginx-src
+MODULE      := $(BUILD)/ngx_http_socketio_module.so
+
+SOURCES     := $(wildcard ngx_module/*.c ngx_module/*.h) config
+
+# Debian's own flags for nginx, plus the warnings this project holds to
+CC_OPT      := -g -O2 -fstack-protector-strong -Wformat \
+               -Werror=format-security -fPIC -Wdate-time -D_FORTIFY_SOURCE=2 \
+               -Wall -Wextra -Werror -Wno-unused-parameter
+LD_OPT      := -Wl,-z,relro -Wl,-z,now -fPIC
+
+NGX_INCS    := -I ngx_module -I $(OBJS) -I $(NGX)/src/core \
+               -I $(NGX)/src/event -I $(NGX)/src/event/modules \
+               -I $(NGX)/src/os/unix -I $(NGX)/src/http \
+               -I $(NGX)/src/http/modules
+
+# the codecs: pure functions, unit tested and fuzzed outside nginx
+CODEC_SRCS  := ngx_module/ngx_socketio_utf8.c ngx_module/ngx_socketio_json.c \
+               ngx_module/ngx_socketio_msgpack.c ngx_module/ngx_socketio_ws.c \
+               ngx_module/ngx_socketio_packet.c ngx_module/ngx_socketio_frame.c \
+               ngx_module/ngx_socketio_codec.c
+
+SAN         := -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+UNIT_CFLAGS := -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter $(SAN)
+
+FUZZ_TIME   ?= 60
+
+.PHONY: all build deps run test unit e2e bench fuzz clean
+
+all: build
+
+build: $(MODULE)
+
+deps:
+	@sh t/deps.sh
+
+$(OBJS)/Makefile: config
+	@sh t/deps.sh build
+	rm -rf $(NGX) $(OBJS)
+	mkdir -p $(BUILD)
+	cp -r $(NGINX_SRC) $(NGX)
+	cd $(NGX) && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
+	    --with-cc-opt="$(CC_OPT)" --with-ld-opt="$(LD_OPT)" \
+	    --builddir=$(OBJS) --add-dynamic-module=$(CURDIR) > $(BUILD)/configure.log \
+	    || (tail -20 $(BUILD)/configure.log; exit 1)
+
+$(MODULE): $(OBJS)/Makefile $(SOURCES)
+	cd $(NGX) && $(MAKE) -f $(OBJS)/Makefile modules
+	cp $(OBJS)/ngx_http_socketio_module.so $(MODULE)
+
+$(BUILD)/test_codec: t/unit/test_codec.c t/unit/tap.h $(CODEC_SRCS) $(OBJS)/Makefile
+	clang $(UNIT_CFLAGS) $(NGX_INCS) -o $@ t/unit/test_codec.c $(CODEC_SRCS) \
+	    -ljansson -lm
+
+unit: $(BUILD)/test_codec
+	$(BUILD)/test_codec t/vectors
+
+clean:
+	rm -rf $(BUILD)
