@@ -7,6 +7,8 @@
 #   make bench      side-by-side benchmark against a Node.js socket.io server
 #   make fuzz       libFuzzer targets (FUZZ_TIME seconds each)
 
+SHELL       := /bin/bash
+
 NGINX_SRC   ?= /usr/share/nginx/src
 BUILD       := $(CURDIR)/build
 OBJS        := $(BUILD)/objs
