@@ -42,6 +42,9 @@ FUZZ_TIME   ?= 60
 
 .PHONY: all build deps run test unit e2e bench fuzz clean
 
+# end-to-end tests: all of them, or E2E=t/e2e/some.test.js
+E2E         ?= $(wildcard t/e2e/*.test.js)
+
 all: build
 
 build: $(MODULE)
@@ -69,6 +72,12 @@ $(BUILD)/test_codec: t/unit/test_codec.c t/unit/tap.h $(CODEC_SRCS) $(OBJS)/Make
 
 unit: $(BUILD)/test_codec
 	$(BUILD)/test_codec t/vectors
+
+e2e: build
+	@sh t/deps.sh
+	cd t && node --test --test-concurrency=1 $(patsubst t/%,%,$(E2E))
+
+test: deps build unit e2e
 
 clean:
 	rm -rf $(BUILD)

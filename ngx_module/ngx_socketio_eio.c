@@ -865,9 +865,14 @@ ngx_socketio_eio_send(ngx_socketio_conn_t *conn, ngx_socketio_frame_t *frame,
         return NGX_DECLINED;
     }
 
-    /* volatile: only to a client whose transport is writable now */
+    /*
+     * volatile: only to a client whose transport is writable now; what
+     * this event loop turn queued does not count, a full socket does
+     */
 
-    if ((flags & NGX_SOCKETIO_EIO_VOLATILE) && conn->out) {
+    if ((flags & NGX_SOCKETIO_EIO_VOLATILE) && conn->out
+        && !conn->connection->write->ready)
+    {
         ngx_socketio_stats->dropped_volatile++;
         return NGX_DECLINED;
     }
