@@ -266,6 +266,34 @@ ngx_socketio_redis_connect(ngx_socketio_redis_t *r)
 
     r->state = NGX_SOCKETIO_REDIS_CONNECTING;
 
+#if (NGX_HAVE_UNIX_DOMAIN)
+
+    /*
+     * A Redis that stopped removes its socket; connect() would then fail
+     * with ENOENT, which nginx logs at "crit".  An outage is an error.
+     */
+
+    if (r->peer.sockaddr->sa_family == AF_UNIX) {
+        struct sockaddr_un  *sun;
+        ngx_file_info_t      fi;
+
+        sun = (struct sockaddr_un *) r->peer.sockaddr;
+
+        if (ngx_file_info(sun->sun_path, &fi) == NGX_FILE_ERROR) {
+
+            if (r->failures++ == 0) {
+                ngx_log_error(NGX_LOG_ERR, r->log, ngx_errno,
+                              "socketio: redis %V (%s) connection refused",
+                              &r->conf->url, r->role);
+            }
+
+            ngx_socketio_redis_lost(r, NULL);
+            return;
+        }
+    }
+
+#endif
+
     rc = ngx_event_connect_peer(&r->peer);
 
     if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {

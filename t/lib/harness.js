@@ -18,8 +18,11 @@ const REDIS_SERVER = process.env.REDIS_SERVER || "redis-server";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// nginx workers run as an unprivileged user: they must reach the files
 function tmpdir(prefix = "sio-") {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(dir, 0o755);
+  return dir;
 }
 
 // A free port: bound, read back, released.  The kernel does not hand the
@@ -109,13 +112,14 @@ class Redis {
     await waitFor(() => canConnect(this.port), { what: `redis on ${this.port}` });
   }
 
-  async stop() {
-    await stopProcess(this.proc, "SIGKILL");
+  // SIGKILL by default: a crash; SIGTERM: a clean shutdown
+  async stop(signal = "SIGKILL") {
+    await stopProcess(this.proc, signal);
     this.proc = null;
   }
 
-  async restart() {
-    await this.stop();
+  async restart(signal) {
+    await this.stop(signal);
     await this.launch();
   }
 
@@ -128,7 +132,7 @@ class Redis {
     try {
       return await c.sendCommand(args.map(String));
     } finally {
-      await c.quit().catch(() => {});
+      await c.disconnect().catch(() => {});
     }
   }
 
@@ -288,7 +292,9 @@ async function startNodeServer(opts = {}) {
     io, port, pub, sub,
     async close() {
       io.close();
-      await Promise.all([pub.quit().catch(() => {}), sub.quit().catch(() => {})]);
+      // disconnect, not QUIT: Redis may be gone already
+      await Promise.all([pub.disconnect().catch(() => {}),
+        sub.disconnect().catch(() => {})]);
     },
   };
 }
@@ -300,7 +306,7 @@ async function startEmitter(redisUrl, opts = {}) {
   c.on("error", () => {});
   await c.connect();
   const e = new Emitter(c, opts);
-  e.close = () => c.quit().catch(() => {});
+  e.close = () => c.disconnect().catch(() => {});
   return e;
 }
 
