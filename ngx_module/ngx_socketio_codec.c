@@ -37,7 +37,7 @@ typedef struct {
     unsigned                      is_index:1;
     unsigned                      skip:1;
     unsigned                      own:1;        /* key in kbuf */
-    u_char                        kbuf[32];
+    u_char                        kbuf[NGX_SOCKETIO_JSON_NUMBER_LEN];
 } ngx_socketio_codec_entry_t;
 
 
@@ -270,7 +270,8 @@ ngx_socketio_codec_names(ngx_socketio_mp_t *mp, uint32_t n,
         names->scratch = names->inline_scratch;
 
     } else {
-        names->alloc = malloc(n * (sizeof(ngx_str_t) + 24));
+        names->alloc = malloc(n * (sizeof(ngx_str_t)
+                                   + NGX_SOCKETIO_JSON_NUMBER_LEN));
         if (names->alloc == NULL) {
             return NGX_ERROR;
         }
@@ -311,7 +312,7 @@ ngx_socketio_codec_names(ngx_socketio_mp_t *mp, uint32_t n,
             names->names[names->n].len =
                                    ngx_socketio_json_format_double(s, d);
             names->n++;
-            s += 24;
+            s += NGX_SOCKETIO_JSON_NUMBER_LEN;
             break;
 
         default:

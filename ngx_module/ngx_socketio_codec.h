@@ -50,7 +50,7 @@ typedef struct {
     u_char              *scratch;     /* numeric names as text */
     void                *alloc;
     ngx_str_t            inline_names[16];
-    u_char               inline_scratch[16 * 24];
+    u_char               inline_scratch[16 * NGX_SOCKETIO_JSON_NUMBER_LEN];
 } ngx_socketio_names_t;
 
 

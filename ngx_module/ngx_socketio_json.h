@@ -59,7 +59,13 @@ void ngx_socketio_json_int(ngx_socketio_wbuf_t *b, int64_t v);
 void ngx_socketio_json_uint(ngx_socketio_wbuf_t *b, uint64_t v);
 void ngx_socketio_json_date(ngx_socketio_wbuf_t *b, double ms);
 
-/* ECMAScript ToString(number) into buf, which needs 32 bytes */
+/*
+ * ECMAScript ToString(number) into buf, which needs
+ * NGX_SOCKETIO_JSON_NUMBER_LEN bytes: the longest is 25,
+ * "-0.0000012345678901234567".
+ */
+#define NGX_SOCKETIO_JSON_NUMBER_LEN  32
+
 size_t ngx_socketio_json_format_double(u_char *buf, double v);
 
 /* "1", "42": a canonical array index ("0" ... "4294967294") */

@@ -1008,6 +1008,66 @@ test_packet_encode(void)
 }
 
 
+/*
+ * Number room names as text: the longest ToString() is 25 bytes, and every
+ * name keeps its own, in the inline scratch (16 names) and in the
+ * allocated one (found by t/fuzz/fuzz_codec: a 24-byte slot per name).
+ */
+
+static void
+test_names_long_numbers(void)
+{
+    size_t                 i, n;
+    u_char                 msg[20 * 9];
+    uint32_t               count[] = { 2, 16, 17, 20 };
+    ngx_uint_t             j, ok;
+    ngx_socketio_mp_t      mp;
+    ngx_socketio_names_t   names;
+
+    /* -1.2345678901234567e-6 as float64 */
+
+    static const u_char  longest[9] = {
+        0xcb, 0xbe, 0xb4, 0xb6, 0x6d, 0xc0, 0x1e, 0xc6, 0xfb
+    };
+
+    static const char  *text = "-0.0000012345678901234567";
+
+    for (i = 0; i < sizeof(count) / sizeof(count[0]); i++) {
+
+        /* count - 1 long numbers, then 112: written after the last one */
+
+        for (n = 0; n + 1 < count[i]; n++) {
+            memcpy(msg + n * 9, longest, 9);
+        }
+
+        msg[n * 9] = 0x70;
+
+        mp.pos = msg;
+        mp.end = msg + n * 9 + 1;
+
+        if (ngx_socketio_codec_names(&mp, count[i], &names) != NGX_OK) {
+            tap_ok(0, "names: %u numbers read", count[i]);
+            continue;
+        }
+
+        ok = (names.n == count[i]);
+
+        for (j = 0; ok && j + 1 < names.n; j++) {
+            ok = (names.names[j].len == strlen(text)
+                  && memcmp(names.names[j].data, text, strlen(text)) == 0);
+        }
+
+        ok = ok && names.names[names.n - 1].len == 3
+             && memcmp(names.names[names.n - 1].data, "112", 3) == 0;
+
+        tap_ok(ok, "names: %u numbers, each as ToString() writes it",
+               count[i]);
+
+        ngx_socketio_codec_names_free(&names);
+    }
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1024,6 +1084,7 @@ main(int argc, char **argv)
     test_ws();
     test_parser_table();
     test_packet_encode();
+    test_names_long_numbers();
 
     return tap_done();
 }
