@@ -54,6 +54,7 @@ static ngx_int_t ngx_socketio_codec_ext(ngx_socketio_codec_ctx_t *ctx,
     ngx_socketio_mp_obj_t *o);
 static ngx_int_t ngx_socketio_codec_key(ngx_socketio_mp_obj_t *o,
     ngx_socketio_codec_entry_t *e);
+static size_t ngx_socketio_codec_number(u_char *buf, double d);
 static ngx_int_t ngx_socketio_codec_placeholder(ngx_socketio_codec_ctx_t *ctx,
     const u_char *p, size_t len);
 static int ngx_libc_cdecl ngx_socketio_codec_cmp_key(const void *one,
@@ -309,8 +310,7 @@ ngx_socketio_codec_names(ngx_socketio_mp_t *mp, uint32_t n,
             (void) ngx_socketio_mp_number(&o, &d);
 
             names->names[names->n].data = s;
-            names->names[names->n].len =
-                                   ngx_socketio_json_format_double(s, d);
+            names->names[names->n].len = ngx_socketio_codec_number(s, d);
             names->n++;
             s += NGX_SOCKETIO_JSON_NUMBER_LEN;
             break;
@@ -838,19 +838,9 @@ ngx_socketio_codec_key(ngx_socketio_mp_obj_t *o,
     case NGX_SOCKETIO_MP_INT:
     case NGX_SOCKETIO_MP_FLOAT:
         (void) ngx_socketio_mp_number(o, &d);
-        e->klen = ngx_socketio_json_format_double(e->kbuf, d);
+        e->klen = ngx_socketio_codec_number(e->kbuf, d);
         e->key = NULL;
         e->own = 1;
-
-        if (isnan(d)) {
-            e->klen = ngx_cpymem(e->kbuf, "NaN", 3) - e->kbuf;
-
-        } else if (isinf(d)) {
-            e->klen = ngx_cpymem(e->kbuf, d > 0 ? "Infinity" : "-Infinity",
-                                 d > 0 ? 8 : 9)
-                      - e->kbuf;
-        }
-
         return NGX_OK;
 
     case NGX_SOCKETIO_MP_NIL:
@@ -873,6 +863,27 @@ ngx_socketio_codec_key(ngx_socketio_mp_obj_t *o,
         /* containers, binary, dates as keys: not worth guessing */
         return NGX_ERROR;
     }
+}
+
+
+/*
+ * String(number), for numbers used as names (map keys, rooms): JSON's
+ * null stands for NaN and the infinities only in values.
+ */
+
+static size_t
+ngx_socketio_codec_number(u_char *buf, double d)
+{
+    if (isnan(d)) {
+        return ngx_cpymem(buf, "NaN", 3) - buf;
+    }
+
+    if (isinf(d)) {
+        return (d > 0) ? ngx_cpymem(buf, "Infinity", 8) - buf
+                       : ngx_cpymem(buf, "-Infinity", 9) - buf;
+    }
+
+    return ngx_socketio_json_format_double(buf, d);
 }
 
 

@@ -231,7 +231,7 @@ fuzz_codec_message(const u_char *msg, size_t len, ngx_uint_t variant)
 
 /*
  * The names are what the elements say: a string as it is, a number as
- * ngx_socketio_json_format_double() writes it, anything else left out.
+ * String() writes it, anything else left out.
  */
 
 static void
@@ -267,7 +267,17 @@ fuzz_codec_names(const u_char *msg, size_t len, ngx_socketio_mp_t *mp,
         fuzz_assert(ngx_socketio_mp_read(&cur, &o) == NGX_OK);
 
         if (ngx_socketio_mp_number(&o, &d) == NGX_OK) {
-            k = ngx_socketio_json_format_double(num, d);
+
+            if (isnan(d)) {
+                k = ngx_cpymem(num, "NaN", 3) - num;
+
+            } else if (isinf(d)) {
+                k = (d > 0) ? ngx_cpymem(num, "Infinity", 8) - num
+                            : ngx_cpymem(num, "-Infinity", 9) - num;
+
+            } else {
+                k = ngx_socketio_json_format_double(num, d);
+            }
 
         } else if (o.type == NGX_SOCKETIO_MP_STR) {
             k = 0;

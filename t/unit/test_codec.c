@@ -1068,6 +1068,51 @@ test_names_long_numbers(void)
 }
 
 
+/*
+ * NaN and the infinities as room names are String() of them, as map keys
+ * are, not JSON's null: that is the name of another room.
+ */
+
+static void
+test_names_not_finite(void)
+{
+    ngx_uint_t             ok;
+    ngx_socketio_mp_t      mp;
+    ngx_socketio_names_t   names;
+
+    /* [NaN, Infinity, -Infinity (float32), "null"] */
+
+    static const u_char  msg[] = {
+        0xcb, 0x7f, 0xf8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0xcb, 0x7f, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0xca, 0xff, 0x80, 0x00, 0x00,
+        0xa4, 'n', 'u', 'l', 'l'
+    };
+
+    mp.pos = msg;
+    mp.end = msg + sizeof(msg);
+
+    if (ngx_socketio_codec_names(&mp, 4, &names) != NGX_OK) {
+        tap_ok(0, "names: NaN and infinities read");
+        return;
+    }
+
+    ok = names.n == 4
+         && names.names[0].len == 3
+         && memcmp(names.names[0].data, "NaN", 3) == 0
+         && names.names[1].len == 8
+         && memcmp(names.names[1].data, "Infinity", 8) == 0
+         && names.names[2].len == 9
+         && memcmp(names.names[2].data, "-Infinity", 9) == 0
+         && names.names[3].len == 4
+         && memcmp(names.names[3].data, "null", 4) == 0;
+
+    tap_ok(ok, "names: NaN, Infinity, -Infinity as String() writes them");
+
+    ngx_socketio_codec_names_free(&names);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1085,6 +1130,7 @@ main(int argc, char **argv)
     test_parser_table();
     test_packet_encode();
     test_names_long_numbers();
+    test_names_not_finite();
 
     return tap_done();
 }
