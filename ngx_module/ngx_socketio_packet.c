@@ -124,7 +124,6 @@ ngx_socketio_packet_check(ngx_socketio_packet_t *pkt, json_t **json)
 {
     json_t        *v, *first;
     size_t         len;
-    ngx_str_t     *r;
     const char    *name;
     json_error_t   err;
 
@@ -201,10 +200,8 @@ ngx_socketio_packet_check(ngx_socketio_packet_t *pkt, json_t **json)
         name = json_string_value(first);
         len = json_string_length(first);
 
-        for (r = ngx_socketio_reserved_events; r->len; r++) {
-            if (r->len == len && ngx_strncmp(r->data, name, len) == 0) {
-                goto invalid;
-            }
+        if (ngx_socketio_packet_reserved((u_char *) name, len)) {
+            goto invalid;
         }
 
         break;
@@ -231,6 +228,21 @@ invalid:
     json_decref(v);
 
     return NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_socketio_packet_reserved(const u_char *name, size_t len)
+{
+    ngx_str_t  *r;
+
+    for (r = ngx_socketio_reserved_events; r->len; r++) {
+        if (r->len == len && ngx_strncmp(r->data, name, len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

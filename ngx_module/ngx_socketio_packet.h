@@ -62,6 +62,9 @@ ngx_int_t ngx_socketio_packet_parse(u_char *p, size_t len,
 ngx_int_t ngx_socketio_packet_check(ngx_socketio_packet_t *pkt,
     json_t **json);
 
+/* a name no client may receive as an event: its parser would fail */
+ngx_int_t ngx_socketio_packet_reserved(const u_char *name, size_t len);
+
 /* is this object an attachment placeholder {"_placeholder":true,"num":n} */
 ngx_int_t ngx_socketio_packet_placeholder(json_t *value, ngx_uint_t count,
     ngx_uint_t *num);

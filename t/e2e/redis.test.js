@@ -203,3 +203,52 @@ test("rooms mode: CONNECT waits for the subscription of the socket's rooms", asy
   await h.waitFor(async () => (await redis.numsub("socket.io#/#fresh0#")) === 0,
     { what: "unsubscribed from an empty room" });
 });
+
+test("malformed messages from Redis are logged and dropped", async (t) => {
+  const redis = await h.Redis.start();
+  const nginx = await h.Nginx.start({ redis: redis.url, location: "socketio_join $arg_room;" });
+  t.after(async () => {
+    await nginx.stop();
+    nginx.assertCleanLog();
+    await redis.stop();
+  });
+
+  await redis.waitNumsub("socket.io-request#/#", 2);
+  const emitter = await h.startEmitter(redis.url);
+  t.after(() => emitter.close());
+
+  const s = h.client(nginx.port, "/", { query: { room: "r" } });
+  await h.connected(s);
+  t.after(() => s.close());
+  const got = h.recorder(s);
+
+  const bad = [
+    "", "garbage", "\x93", "\xc1", "{\"json\":1}",
+    // [uid, packet, opts] with wrong shapes
+    Buffer.from("93a1789100", "hex"),                        // packet not a map
+    Buffer.from("93a17881a474797065029080", "hex"),          // no data
+    Buffer.from("93a17882a47479706502a46461746190" + "80", "hex"),  // empty data
+    Buffer.from("93a17882a47479706507a4646174619" + "1a1788" + "0", "hex"), // type 7
+    Buffer.from("93a17882a47479706502a464617461" + "91a9646973636f6e6e656374" + "80", "hex"),
+    Buffer.from("dd7fffffff", "hex"),                       // a huge array, no bytes
+  ];
+  const { createClient } = require("redis");
+  const c = createClient({ url: redis.url });
+  c.on("error", () => {});
+  await c.connect();
+  t.after(() => c.disconnect());
+  for (const b of bad) {
+    await c.publish("socket.io#/#", Buffer.isBuffer(b) ? b : Buffer.from(b, "latin1"));
+    await c.publish("socket.io#/#r#", Buffer.isBuffer(b) ? b : Buffer.from(b, "latin1"));
+  }
+  // and a channel of a room nobody is in: dropped without being decoded
+  await c.publish("socket.io#/#nobody#", "garbage");
+
+  emitter.to("r").emit("still", "fine");
+  await h.nextEvent(s, "still");
+  assert.deepEqual(got, [["still", "fine"]]);
+  assert.ok(s.connected);
+
+  await h.waitFor(() => /malformed broadcast from redis dropped/.test(nginx.errorLog()),
+    { what: "the malformed message in error.log" });
+});
