@@ -52,6 +52,9 @@ build: $(MODULE)
 deps:
 	@sh t/deps.sh
 
+run:
+	@sh demo/run.sh
+
 $(OBJS)/Makefile: config
 	@sh t/deps.sh build
 	rm -rf $(NGX) $(OBJS)
