@@ -67,7 +67,10 @@ $(OBJS)/Makefile: config
 
 $(MODULE): $(OBJS)/Makefile $(SOURCES)
 	cd $(NGX) && $(MAKE) -f $(OBJS)/Makefile modules
-	cp $(OBJS)/ngx_http_socketio_module.so $(MODULE)
+	@# a new file, renamed over the old: a running nginx keeps the one it
+	@# mapped (writing into a loaded .so crashes the workers)
+	cp $(OBJS)/ngx_http_socketio_module.so $(MODULE).tmp
+	mv -f $(MODULE).tmp $(MODULE)
 
 $(BUILD)/test_codec: t/unit/test_codec.c t/unit/tap.h $(CODEC_SRCS) $(OBJS)/Makefile
 	clang $(UNIT_CFLAGS) $(NGX_INCS) -o $@ t/unit/test_codec.c $(CODEC_SRCS) \

@@ -129,12 +129,52 @@ ngx_socketio_codec_broadcast(const u_char *msg, size_t len,
         return NGX_ERROR;
     }
 
+    /*
+     * Only what a Node server can publish: an event with a name its
+     * clients accept, or an ack.  Anything else would make every client's
+     * parser fail, and each client drop its connection.
+     */
+
+    switch (bc->type) {
+
+    case NGX_SOCKETIO_EVENT:
+    case NGX_SOCKETIO_BINARY_EVENT:
+        bc->type = NGX_SOCKETIO_EVENT;
+        break;
+
+    case NGX_SOCKETIO_ACK:
+    case NGX_SOCKETIO_BINARY_ACK:
+        bc->type = NGX_SOCKETIO_ACK;
+        break;
+
+    default:
+        return NGX_ERROR;
+    }
+
     v = bc->data;
 
     if (ngx_socketio_mp_read(&v, &o) != NGX_OK
         || o.type != NGX_SOCKETIO_MP_ARRAY)
     {
         return NGX_ERROR;
+    }
+
+    if (bc->type == NGX_SOCKETIO_EVENT) {
+        if (o.len == 0 || ngx_socketio_mp_read(&v, &o) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (o.type == NGX_SOCKETIO_MP_STR) {
+            if (ngx_socketio_packet_reserved(o.ptr, o.len)) {
+                return NGX_ERROR;
+            }
+
+        } else if (o.type != NGX_SOCKETIO_MP_UINT
+                   && o.type != NGX_SOCKETIO_MP_INT
+                   && o.type != NGX_SOCKETIO_MP_FLOAT)
+        {
+            return NGX_ERROR;
+        }
     }
 
     switch (ngx_socketio_mp_map_find(&packet, p.len, "nsp", &v)) {
