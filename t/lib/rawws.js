@@ -31,8 +31,8 @@ class RawWs {
 
     return new Promise((resolve, reject) => {
       this.sock = net.connect({ port, host: "127.0.0.1" }, () => {
-        this.sock.write(head);
-        if (opts.early) this.sock.write(opts.early);
+        // early: bytes sent in the same write as the request
+        this.sock.write(opts.early ? Buffer.concat([Buffer.from(head), opts.early]) : head);
       });
       let headDone = false;
       this.sock.on("data", (d) => {
@@ -111,6 +111,37 @@ class RawWs {
         this.waiters.push(() => { clearTimeout(t); r(); });
       });
     }
+  }
+
+  // the index the next frame will get: pass it to next()/nextText() to
+  // wait only for frames that arrive after this point
+  mark() {
+    return this.frames.length;
+  }
+
+  // the first frame at index >= from for which pred(frame) is true
+  async next(pred = () => true, from = 0, timeout = 10000) {
+    let found;
+    await this.until((fs) => {
+      for (let i = from; i < fs.length; i++) {
+        if (pred(fs[i])) {
+          found = fs[i];
+          return true;
+        }
+      }
+      return false;
+    }, timeout);
+    return found;
+  }
+
+  // the first text frame at index >= from matching (string, RegExp or
+  // function), as a string
+  async nextText(match, from = 0, timeout = 10000) {
+    const m = typeof match === "function" ? match :
+      (s) => (match instanceof RegExp ? match.test(s) : s === match);
+    const f = await this.next((x) => x.opcode === 1 && m(x.payload.toString()),
+      from, timeout);
+    return f.payload.toString();
   }
 
   // the text of the n-th text frame
