@@ -266,7 +266,9 @@ ngx_http_socketio_handler(ngx_http_request_t *r)
         }
     }
 
-    if (ngx_http_arg(r, (u_char *) "sid", 3, &value) == NGX_OK) {
+    /* as Node's "if (sid)": an empty sid is no sid */
+
+    if (ngx_http_arg(r, (u_char *) "sid", 3, &value) == NGX_OK && value.len) {
         /* there are no polling sessions here to upgrade */
         return ngx_http_socketio_refuse(r, upgrade, 1, "Session ID unknown");
     }

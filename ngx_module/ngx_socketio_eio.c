@@ -253,15 +253,13 @@ ngx_socketio_eio_start(ngx_socketio_conn_t *conn, u_char *pipelined,
         return;
     }
 
-    /* frames a client sent before it saw the 101 */
+    /*
+     * frames a client sent before it saw the 101: handled in the caller's
+     * copy, which may be larger than the read buffer
+     */
 
     if (len) {
-        ngx_memcpy(ngx_socketio_eio_rbuf, pipelined,
-                   ngx_min(len, sizeof(ngx_socketio_eio_rbuf)));
-
-        if (ngx_socketio_eio_frames(conn, ngx_socketio_eio_rbuf, len)
-            != NGX_OK)
-        {
+        if (ngx_socketio_eio_frames(conn, pipelined, len) != NGX_OK) {
             return;
         }
 
@@ -396,20 +394,36 @@ ngx_socketio_eio_read_handler(ngx_event_t *rev)
  * (the session may be closing); NGX_ERROR: the session is gone.
  */
 
+/*
+ * The message size limit is on data: the fragments of a message add up,
+ * control frames between them do not count (as in Node's ws).
+ */
+
+static ngx_uint_t
+ngx_socketio_eio_too_big(ngx_socketio_conn_t *conn, ngx_socketio_ws_frame_t *f)
+{
+    return f->opcode == NGX_SOCKETIO_WS_CONT
+           && f->payload_len > conn->conf->max_payload - conn->msg_len;
+}
+
+
 static ngx_int_t
 ngx_socketio_eio_frames(ngx_socketio_conn_t *conn, u_char *p, size_t len)
 {
     size_t                   total;
-    uint64_t                 limit;
     ngx_int_t                rc;
     ngx_uint_t               code;
     ngx_socketio_ws_frame_t  f;
 
     while (len && !conn->closing) {
 
-        limit = conn->conf->max_payload - conn->msg_len;
+        rc = ngx_socketio_ws_parse_header(p, len, conn->conf->max_payload, &f,
+                                          &code);
 
-        rc = ngx_socketio_ws_parse_header(p, len, limit, &f, &code);
+        if (rc == NGX_OK && ngx_socketio_eio_too_big(conn, &f)) {
+            rc = NGX_ERROR;
+            code = NGX_SOCKETIO_WS_TOO_BIG;
+        }
 
         if (rc == NGX_AGAIN) {
             return ngx_socketio_eio_keep(conn, p, len,
@@ -480,7 +494,6 @@ static ngx_int_t
 ngx_socketio_eio_partial(ngx_socketio_conn_t *conn)
 {
     size_t                   total;
-    uint64_t                 limit;
     ngx_int_t                rc;
     ngx_uint_t               code;
     ngx_socketio_in_t       *in, *bigger;
@@ -488,9 +501,13 @@ ngx_socketio_eio_partial(ngx_socketio_conn_t *conn)
 
     in = conn->in;
 
-    limit = conn->conf->max_payload - conn->msg_len;
+    rc = ngx_socketio_ws_parse_header(in->data, in->len,
+                                      conn->conf->max_payload, &f, &code);
 
-    rc = ngx_socketio_ws_parse_header(in->data, in->len, limit, &f, &code);
+    if (rc == NGX_OK && ngx_socketio_eio_too_big(conn, &f)) {
+        rc = NGX_ERROR;
+        code = NGX_SOCKETIO_WS_TOO_BIG;
+    }
 
     if (rc == NGX_AGAIN) {
         return NGX_OK;

@@ -36,6 +36,8 @@ static ngx_int_t ngx_socketio_socket_packet(ngx_socketio_client_t *client,
     ngx_socketio_packet_t *pkt, json_t *json, ngx_str_t *att);
 static ngx_int_t ngx_socketio_socket_connect(ngx_socketio_client_t *client,
     ngx_socketio_packet_t *pkt);
+static ngx_int_t ngx_socketio_socket_placeholders(json_t *v,
+    ngx_uint_t count, ngx_uint_t depth);
 static ngx_int_t ngx_socketio_socket_event(ngx_socketio_socket_t *s,
     ngx_socketio_packet_t *pkt, json_t *json, ngx_str_t *att);
 static void ngx_socketio_socket_reply(ngx_socketio_socket_t *s);
@@ -517,26 +519,74 @@ ngx_socketio_socket_barrier(ngx_socketio_nsp_t *nsp, ngx_uint_t ticket)
 }
 
 
+/* socket.io-parser's reconstructPacket(): every placeholder, any depth */
+
 static ngx_int_t
-ngx_socketio_socket_event(ngx_socketio_socket_t *s, ngx_socketio_packet_t *pkt,
-    json_t *json, ngx_str_t *att)
+ngx_socketio_socket_placeholders(json_t *v, ngx_uint_t count,
+    ngx_uint_t depth)
 {
-    ngx_uint_t            num;
-    ngx_socketio_wbuf_t   b;
+    size_t       i;
+    json_t      *e;
+    ngx_uint_t   num;
+    const char  *key;
 
-    /* the placeholders must name attachments that came */
+    /* jansson's parser nests no deeper than 2048 */
 
-    if (pkt->attachments) {
-        size_t   i;
-        json_t  *v;
+    if (depth > 2048) {
+        return NGX_ERROR;
+    }
 
-        json_array_foreach(json, i, v) {
-            if (ngx_socketio_packet_placeholder(v, pkt->attachments, &num)
-                == NGX_ERROR)
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e) {
+            if (ngx_socketio_socket_placeholders(e, count, depth + 1)
+                != NGX_OK)
             {
                 return NGX_ERROR;
             }
         }
+
+        return NGX_OK;
+    }
+
+    if (!json_is_object(v)) {
+        return NGX_OK;
+    }
+
+    switch (ngx_socketio_packet_placeholder(v, count, &num)) {
+
+    case NGX_OK:
+        return NGX_OK;
+
+    case NGX_ERROR:
+        return NGX_ERROR;
+
+    default:
+        break;
+    }
+
+    json_object_foreach(v, key, e) {
+        if (ngx_socketio_socket_placeholders(e, count, depth + 1) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_socketio_socket_event(ngx_socketio_socket_t *s, ngx_socketio_packet_t *pkt,
+    json_t *json, ngx_str_t *att)
+{
+    ngx_socketio_wbuf_t   b;
+
+    /* the placeholders, at any depth, must name attachments that came */
+
+    if (pkt->attachments
+        && ngx_socketio_socket_placeholders(json, pkt->attachments, 0)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     /*

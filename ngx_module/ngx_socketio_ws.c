@@ -99,7 +99,9 @@ ngx_socketio_ws_parse_header(const u_char *p, size_t len,
         }
     }
 
-    if (n > max_payload) {
+    /* the limit is on messages: control frames are bounded above */
+
+    if (f->opcode < NGX_SOCKETIO_WS_CLOSE && n > max_payload) {
         *code = NGX_SOCKETIO_WS_TOO_BIG;
         return NGX_ERROR;
     }

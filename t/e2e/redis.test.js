@@ -236,7 +236,7 @@ test("malformed messages from Redis are logged and dropped", async (t) => {
   const c = createClient({ url: redis.url });
   c.on("error", () => {});
   await c.connect();
-  t.after(() => c.disconnect());
+  t.after(() => h.closeRedisClient(c));
   for (const b of bad) {
     await c.publish("socket.io#/#", Buffer.isBuffer(b) ? b : Buffer.from(b, "latin1"));
     await c.publish("socket.io#/#r#", Buffer.isBuffer(b) ? b : Buffer.from(b, "latin1"));

@@ -211,7 +211,7 @@ test("upgrade with a sid: raw 400 Session ID unknown", T, async () => {
 });
 
 test("upgrade with an empty sid is a handshake, as in Node (engine.io: if (sid))", {
-  ...T, todo: "module bug (minor): an empty sid= is refused with Session ID unknown",
+  ...T,
 }, async () => {
   const ws = await stack.raw({ query: "EIO=4&transport=websocket&sid=" });
   assert.equal(ws.status, 101, ws.head + "\n" + (ws.body || ""));
@@ -278,9 +278,6 @@ test("frames sent right behind the request, before the 101, are handled", T, asy
 test("more than 64 KiB sent behind the request (client_header_buffer_size 512k): " +
   "all of it handled", {
   ...T,
-  todo: "module bug: ngx_socketio_eio_start() copies at most 64 KiB of the pipelined " +
-    "bytes into ngx_socketio_eio_rbuf but parses (and unmasks in place) all of them: " +
-    "the worker dies (stack smashing detected, signal 6) or reads garbage (1007)",
 }, async () => {
   // an nginx of its own: this one may lose its worker
   const nginx = await h.Nginx.start({ workers: 1, http: "client_header_buffer_size 512k;" });
@@ -585,9 +582,6 @@ bad("a message over socketio_max_payload in one frame: close 1009", async () => 
 test("control frames inside a fragmented message do not count toward " +
   "socketio_max_payload (ws counts data frames only)", {
   ...T,
-  todo: "module bug: the frame header check limits every frame, control frames too, to " +
-    "socketio_max_payload minus the fragmented message so far: a 100-byte ping after " +
-    "1000 of 1024 bytes closes with 1009",
 }, async () => {
   const ws = await stack.session({ path: "/small/" });
   await connectNsp(ws);

@@ -132,7 +132,7 @@ class Redis {
     try {
       return await c.sendCommand(args.map(String));
     } finally {
-      await c.disconnect().catch(() => {});
+      await closeRedisClient(c);
     }
   }
 
@@ -268,6 +268,20 @@ http {
 
 // ------------------------------------------------------- node socket.io
 
+// Closes a node-redis client: gracefully (pending replies are waited for,
+// so nobody's promise is left to reject), or at once if Redis is gone.
+async function closeRedisClient(c) {
+  const closed = c.close().then(() => true, () => true);
+  const done = await Promise.race([closed, sleep(2000).then(() => false)]);
+  if (!done) {
+    try {
+      c.destroy();
+    } catch {
+      // already closed
+    }
+  }
+}
+
 // A Node.js app server in the cluster: socket.io with the classic Redis
 // adapter, WebSocket only, as the nginx node's peers are.
 async function startNodeServer(opts = {}) {
@@ -292,9 +306,7 @@ async function startNodeServer(opts = {}) {
     io, port, pub, sub,
     async close() {
       io.close();
-      // disconnect, not QUIT: Redis may be gone already
-      await Promise.all([pub.disconnect().catch(() => {}),
-        sub.disconnect().catch(() => {})]);
+      await Promise.all([closeRedisClient(pub), closeRedisClient(sub)]);
     },
   };
 }
@@ -306,7 +318,7 @@ async function startEmitter(redisUrl, opts = {}) {
   c.on("error", () => {});
   await c.connect();
   const e = new Emitter(c, opts);
-  e.close = () => c.disconnect().catch(() => {});
+  e.close = () => closeRedisClient(c);
   return e;
 }
 
@@ -356,6 +368,7 @@ function closeAll(...sockets) {
 module.exports = {
   ROOT, MODULE, NGINX,
   sleep, tmpdir, freePort, canConnect, waitFor, processGone, stopProcess,
+  closeRedisClient,
   Redis, Nginx, startNodeServer, startEmitter,
   client, connected, connectAll, recorder, nextEvent, closeAll,
 };
