@@ -85,5 +85,8 @@ e2e: build
 
 test: deps build unit e2e
 
+fuzz: $(OBJS)/Makefile
+	$(MAKE) -C t/fuzz run FUZZ_TIME=$(FUZZ_TIME)
+
 clean:
 	rm -rf $(BUILD)
