@@ -971,3 +971,181 @@ ngx_socketio_codec_cmp_order(const void *one, const void *two)
 
     return a->pos < b->pos ? -1 : (a->pos > b->pos);
 }
+
+
+typedef struct {
+    const char                   *key;
+    size_t                        len;
+    json_t                       *value;
+    uint32_t                      index;
+    ngx_uint_t                    pos;
+    unsigned                      is_index:1;
+} ngx_socketio_codec_jkey_t;
+
+
+static int ngx_libc_cdecl
+ngx_socketio_codec_cmp_jkey(const void *one, const void *two)
+{
+    const ngx_socketio_codec_jkey_t  *a, *b;
+
+    a = one;
+    b = two;
+
+    if (a->is_index != b->is_index) {
+        return a->is_index ? -1 : 1;
+    }
+
+    if (a->is_index && a->index != b->index) {
+        return a->index < b->index ? -1 : 1;
+    }
+
+    return a->pos < b->pos ? -1 : (a->pos > b->pos);
+}
+
+
+static ngx_int_t
+ngx_socketio_codec_msgpack_value(ngx_socketio_wbuf_t *b, json_t *v,
+    ngx_str_t *att, ngx_uint_t natt, ngx_uint_t depth)
+{
+    size_t                      i, n;
+    json_t                     *e, *ph, *num;
+    ngx_int_t                   rc;
+    const char                 *key;
+    ngx_socketio_codec_jkey_t  *keys, inline_keys[8];
+
+    /* jansson parses no deeper than this */
+
+    if (depth > 2048) {
+        return NGX_ERROR;
+    }
+
+    switch (json_typeof(v)) {
+
+    case JSON_NULL:
+        ngx_socketio_mp_nil(b);
+        return NGX_OK;
+
+    case JSON_TRUE:
+        ngx_socketio_mp_bool(b, 1);
+        return NGX_OK;
+
+    case JSON_FALSE:
+        ngx_socketio_mp_bool(b, 0);
+        return NGX_OK;
+
+    case JSON_INTEGER:
+        ngx_socketio_mp_int(b, json_integer_value(v));
+        return NGX_OK;
+
+    case JSON_REAL:
+        ngx_socketio_mp_double(b, json_real_value(v));
+        return NGX_OK;
+
+    case JSON_STRING:
+        ngx_socketio_mp_str(b, (u_char *) json_string_value(v),
+                            json_string_length(v));
+        return NGX_OK;
+
+    case JSON_ARRAY:
+        n = json_array_size(v);
+        ngx_socketio_mp_array(b, (uint32_t) n);
+
+        json_array_foreach(v, i, e) {
+            if (ngx_socketio_codec_msgpack_value(b, e, att, natt, depth + 1)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        return NGX_OK;
+
+    default: /* JSON_OBJECT */
+        break;
+    }
+
+    /* an attachment placeholder is the attachment itself */
+
+    ph = json_object_get(v, "_placeholder");
+
+    if (json_is_true(ph)) {
+        num = json_object_get(v, "num");
+
+        if (!json_is_number(num)
+            || json_number_value(num) < 0
+            || json_number_value(num) >= (double) natt
+            || json_number_value(num)
+               != (double) (ngx_uint_t) json_number_value(num))
+        {
+            return NGX_ERROR;
+        }
+
+        n = (ngx_uint_t) json_number_value(num);
+        ngx_socketio_mp_bin(b, att[n].data, att[n].len);
+
+        return NGX_OK;
+    }
+
+    n = json_object_size(v);
+
+    if (n <= sizeof(inline_keys) / sizeof(inline_keys[0])) {
+        keys = inline_keys;
+
+    } else {
+        keys = malloc(n * sizeof(ngx_socketio_codec_jkey_t));
+        if (keys == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    i = 0;
+
+    json_object_foreach(v, key, e) {
+        keys[i].key = key;
+        keys[i].len = ngx_strlen(key);
+        keys[i].value = e;
+        keys[i].pos = i;
+        keys[i].is_index = (ngx_socketio_json_array_index((u_char *) key,
+                                                          keys[i].len,
+                                                          &keys[i].index)
+                            == NGX_OK);
+        i++;
+    }
+
+    ngx_qsort(keys, n, sizeof(ngx_socketio_codec_jkey_t),
+              ngx_socketio_codec_cmp_jkey);
+
+    ngx_socketio_mp_map(b, (uint32_t) n);
+
+    rc = NGX_OK;
+
+    for (i = 0; i < n; i++) {
+        ngx_socketio_mp_str(b, (u_char *) keys[i].key, keys[i].len);
+
+        if (ngx_socketio_codec_msgpack_value(b, keys[i].value, att, natt,
+                                             depth + 1)
+            != NGX_OK)
+        {
+            rc = NGX_ERROR;
+            break;
+        }
+    }
+
+    if (keys != inline_keys) {
+        free(keys);
+    }
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_socketio_codec_msgpack(ngx_socketio_wbuf_t *b, json_t *v, ngx_str_t *att,
+    ngx_uint_t natt)
+{
+    if (ngx_socketio_codec_msgpack_value(b, v, att, natt, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return b->failed ? NGX_ERROR : NGX_OK;
+}

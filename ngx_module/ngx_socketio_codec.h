@@ -13,6 +13,7 @@
 #include "ngx_socketio.h"
 #include "ngx_socketio_msgpack.h"
 #include "ngx_socketio_frame.h"
+#include <jansson.h>
 
 
 /*
@@ -74,6 +75,15 @@ ngx_socketio_frame_t *ngx_socketio_codec_frame(ngx_socketio_mp_t *data,
 /* writes one msgpack value as JSON; binary is not allowed (NGX_ERROR) */
 ngx_int_t ngx_socketio_codec_json(ngx_socketio_wbuf_t *b,
     ngx_socketio_mp_t *mp);
+
+/*
+ * The other way: a value a client sent (parsed JSON, with its binary
+ * attachments) as notepack.io would encode what JSON.parse() and
+ * reconstructPacket() make of it: placeholders become bin, integral
+ * numbers integers, object keys in JavaScript's order.
+ */
+ngx_int_t ngx_socketio_codec_msgpack(ngx_socketio_wbuf_t *b, json_t *v,
+    ngx_str_t *att, ngx_uint_t natt);
 
 
 #endif /* _NGX_SOCKETIO_CODEC_H_INCLUDED_ */
