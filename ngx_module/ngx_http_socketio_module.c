@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 #include <ngx_sha1.h>
 #include "ngx_http_socketio_module.h"
+#include "ngx_http_socketio_handshake.h"
 #include "ngx_socketio_json.h"
 #include "ngx_socketio_ws.h"
 #include "ngx_socketio_rooms.h"
@@ -24,8 +25,6 @@ static ngx_int_t ngx_http_socketio_refuse(ngx_http_request_t *r,
 static ngx_int_t ngx_http_socketio_respond(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, u_char *body, size_t len);
 static ngx_uint_t ngx_http_socketio_is_upgrade(ngx_http_request_t *r);
-static ngx_table_elt_t *ngx_http_socketio_header(ngx_http_request_t *r,
-    const char *name, size_t len);
 static ngx_int_t ngx_http_socketio_accept(ngx_http_request_t *r,
     ngx_str_t *key, ngx_str_t *accept);
 static ngx_int_t ngx_http_socketio_joins(ngx_http_request_t *r,
@@ -254,7 +253,7 @@ ngx_http_socketio_handler(ngx_http_request_t *r)
         return ngx_http_socketio_refuse(r, upgrade, 0, "Transport unknown");
     }
 
-    h = ngx_http_socketio_header(r, "origin", 6);
+    h = ngx_http_socketio_find_header(r, "origin", 6);
 
     if (h) {
         for (i = 0; i < h->value.len; i++) {
@@ -281,7 +280,7 @@ ngx_http_socketio_handler(ngx_http_request_t *r)
         return ngx_http_socketio_refuse(r, 0, 3, "Bad request");
     }
 
-    h = ngx_http_socketio_header(r, "sec-websocket-version", 21);
+    h = ngx_http_socketio_find_header(r, "sec-websocket-version", 21);
 
     if (h == NULL
         || !((h->value.len == 2 && ngx_strncmp(h->value.data, "13", 2) == 0)
@@ -291,7 +290,7 @@ ngx_http_socketio_handler(ngx_http_request_t *r)
                              "Missing or invalid Sec-WebSocket-Version header");
     }
 
-    h = ngx_http_socketio_header(r, "sec-websocket-key", 17);
+    h = ngx_http_socketio_find_header(r, "sec-websocket-key", 17);
 
     if (h == NULL || ngx_http_socketio_accept(r, &h->value, &accept) != NGX_OK)
     {
@@ -324,7 +323,9 @@ ngx_http_socketio_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_str_null(&handshake);
+    if (ngx_http_socketio_handshake(r, &handshake) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     client = ngx_socketio_client_create(&slcf->socket, joins.elts,
                                         joins.nelts, &data, &handshake,
@@ -528,7 +529,7 @@ ngx_http_socketio_is_upgrade(ngx_http_request_t *r)
     }
 #endif
 
-    h = ngx_http_socketio_header(r, "upgrade", 7);
+    h = ngx_http_socketio_find_header(r, "upgrade", 7);
 
     if (h == NULL || h->value.len != 9
         || ngx_strncasecmp(h->value.data, (u_char *) "websocket", 9) != 0)
@@ -536,7 +537,7 @@ ngx_http_socketio_is_upgrade(ngx_http_request_t *r)
         return 0;
     }
 
-    h = ngx_http_socketio_header(r, "connection", 10);
+    h = ngx_http_socketio_find_header(r, "connection", 10);
 
     if (h == NULL
         || ngx_strlcasestrn(h->value.data, h->value.data + h->value.len,
@@ -547,37 +548,6 @@ ngx_http_socketio_is_upgrade(ngx_http_request_t *r)
     }
 
     return 1;
-}
-
-
-static ngx_table_elt_t *
-ngx_http_socketio_header(ngx_http_request_t *r, const char *name, size_t len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
 }
 
 

@@ -46,6 +46,10 @@ typedef struct {
 #define ngx_socketio_codec_entry_key(e)  ((e)->own ? (e)->kbuf : (e)->key)
 
 
+static ngx_int_t ngx_socketio_codec_packet(ngx_socketio_mp_t *mp,
+    ngx_socketio_broadcast_t *bc);
+static ngx_int_t ngx_socketio_codec_opts(ngx_socketio_mp_t *mp,
+    ngx_socketio_broadcast_t *bc);
 static ngx_int_t ngx_socketio_codec_value(ngx_socketio_codec_ctx_t *ctx,
     ngx_socketio_mp_t *mp);
 static ngx_int_t ngx_socketio_codec_map(ngx_socketio_codec_ctx_t *ctx,
@@ -73,8 +77,8 @@ ngx_int_t
 ngx_socketio_codec_broadcast(const u_char *msg, size_t len,
     ngx_socketio_broadcast_t *bc)
 {
-    ngx_socketio_mp_t      mp, packet, opts, v;
-    ngx_socketio_mp_obj_t  o, p, op;
+    ngx_socketio_mp_t      mp;
+    ngx_socketio_mp_obj_t  o;
 
     if (ngx_socketio_mp_validate(msg, len) != NGX_OK) {
         return NGX_ERROR;
@@ -89,7 +93,7 @@ ngx_socketio_codec_broadcast(const u_char *msg, size_t len,
         return NGX_ERROR;
     }
 
-    /* uid */
+    /* [uid, packet, opts] */
 
     if (ngx_socketio_mp_read(&mp, &o) != NGX_OK
         || o.type != NGX_SOCKETIO_MP_STR)
@@ -100,19 +104,104 @@ ngx_socketio_codec_broadcast(const u_char *msg, size_t len,
     bc->uid.data = (u_char *) o.ptr;
     bc->uid.len = o.len;
 
-    /* packet: {"type", "data", "nsp", ["id"]} */
+    if (ngx_socketio_codec_packet(&mp, bc) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
-    v = mp;
+    return ngx_socketio_codec_opts(&mp, bc);
+}
+
+
+/*
+ * A request in msgpack: {"uid", "requestId", "type", "packet", "opts"}
+ * (the classic adapter's BROADCAST with acks, PROTOCOL 4.4 type 7)
+ */
+
+ngx_int_t
+ngx_socketio_codec_request(const u_char *msg, size_t len,
+    ngx_socketio_request_t *req)
+{
+    ngx_socketio_mp_t      mp, v;
+    ngx_socketio_mp_obj_t  o, m;
+
+    if (ngx_socketio_mp_validate(msg, len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    mp.pos = msg;
+    mp.end = msg + len;
+
+    if (ngx_socketio_mp_read(&mp, &m) != NGX_OK
+        || m.type != NGX_SOCKETIO_MP_MAP)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_socketio_mp_map_find(&mp, m.len, "type", &v) != NGX_OK
+        || ngx_socketio_mp_read(&v, &o) != NGX_OK
+        || o.type != NGX_SOCKETIO_MP_UINT)
+    {
+        return NGX_ERROR;
+    }
+
+    req->type = (ngx_uint_t) o.v.u;
+
+    ngx_str_null(&req->request_id);
+    ngx_str_null(&req->bc.uid);
+
+    if (ngx_socketio_mp_map_find(&mp, m.len, "requestId", &v) == NGX_OK) {
+        if (ngx_socketio_mp_read(&v, &o) != NGX_OK
+            || o.type != NGX_SOCKETIO_MP_STR)
+        {
+            return NGX_ERROR;
+        }
+
+        req->request_id.data = (u_char *) o.ptr;
+        req->request_id.len = o.len;
+    }
+
+    if (ngx_socketio_mp_map_find(&mp, m.len, "uid", &v) == NGX_OK) {
+        if (ngx_socketio_mp_read(&v, &o) != NGX_OK
+            || o.type != NGX_SOCKETIO_MP_STR)
+        {
+            return NGX_ERROR;
+        }
+
+        req->bc.uid.data = (u_char *) o.ptr;
+        req->bc.uid.len = o.len;
+    }
+
+    if (ngx_socketio_mp_map_find(&mp, m.len, "packet", &v) != NGX_OK
+        || ngx_socketio_codec_packet(&v, &req->bc) != NGX_OK
+        || ngx_socketio_mp_map_find(&mp, m.len, "opts", &v) != NGX_OK
+        || ngx_socketio_codec_opts(&v, &req->bc) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* packet: {"type", "data", "nsp", ["id"]}; mp moves past it */
+
+static ngx_int_t
+ngx_socketio_codec_packet(ngx_socketio_mp_t *mp, ngx_socketio_broadcast_t *bc)
+{
+    ngx_socketio_mp_t      packet, v;
+    ngx_socketio_mp_obj_t  o, p;
+
+    v = *mp;
 
     if (ngx_socketio_mp_skip(&v) != NGX_OK
-        || ngx_socketio_mp_read(&mp, &p) != NGX_OK
+        || ngx_socketio_mp_read(mp, &p) != NGX_OK
         || p.type != NGX_SOCKETIO_MP_MAP)
     {
         return NGX_ERROR;
     }
 
-    packet = mp;
-    mp = v;                                  /* after the packet */
+    packet = *mp;
+    *mp = v;
 
     if (ngx_socketio_mp_map_find(&packet, p.len, "type", &v) != NGX_OK
         || ngx_socketio_mp_read(&v, &o) != NGX_OK
@@ -223,19 +312,34 @@ ngx_socketio_codec_broadcast(const u_char *msg, size_t len,
         return NGX_ERROR;
     }
 
-    /* opts: {"rooms", "except", "flags"} in any order */
+    return NGX_OK;
+}
 
-    if (ngx_socketio_mp_read(&mp, &op) != NGX_OK
+
+/* opts: {"rooms", "except", "flags"} in any order; mp moves past it */
+
+static ngx_int_t
+ngx_socketio_codec_opts(ngx_socketio_mp_t *mp, ngx_socketio_broadcast_t *bc)
+{
+    ngx_socketio_mp_t      opts, v;
+    ngx_socketio_mp_obj_t  o, op;
+
+    v = *mp;
+
+    if (ngx_socketio_mp_skip(&v) != NGX_OK
+        || ngx_socketio_mp_read(mp, &op) != NGX_OK
         || op.type != NGX_SOCKETIO_MP_MAP)
     {
         return NGX_ERROR;
     }
 
-    opts = mp;
+    opts = *mp;
+    *mp = v;
 
     bc->nrooms = 0;
     bc->nexcept = 0;
     bc->flags = 0;
+    bc->timeout = 0;
 
     if (ngx_socketio_mp_map_find(&opts, op.len, "rooms", &v) == NGX_OK) {
         if (ngx_socketio_mp_read(&v, &o) != NGX_OK
@@ -275,6 +379,15 @@ ngx_socketio_codec_broadcast(const u_char *msg, size_t len,
                 && o.type == NGX_SOCKETIO_MP_BOOL && o.v.b)
             {
                 bc->flags |= NGX_SOCKETIO_FLAG_VOLATILE;
+            }
+
+            /* .timeout(ms): how long the requester waits for acks */
+
+            if (ngx_socketio_mp_map_find(&v, f.len, "timeout", &fl) == NGX_OK
+                && ngx_socketio_mp_read(&fl, &o) == NGX_OK
+                && o.type == NGX_SOCKETIO_MP_UINT)
+            {
+                bc->timeout = (ngx_msec_t) ngx_min(o.v.u, 86400000);
             }
 
             /* compress defaults to true */

@@ -40,7 +40,17 @@ typedef struct {
     ngx_socketio_mp_t    except;
     uint32_t             nexcept;
     ngx_uint_t           flags;
+    ngx_msec_t           timeout;     /* opts.flags.timeout, or 0 */
 } ngx_socketio_broadcast_t;
+
+
+/* a request in msgpack, as the classic adapter's BROADCAST with acks */
+
+typedef struct {
+    ngx_uint_t           type;
+    ngx_str_t            request_id;
+    ngx_socketio_broadcast_t  bc;     /* uid, packet, opts */
+} ngx_socketio_request_t;
 
 
 /* room names of a broadcast, ready for target selection */
@@ -58,6 +68,10 @@ typedef struct {
 /* validates a classic broadcast message and finds its parts */
 ngx_int_t ngx_socketio_codec_broadcast(const u_char *msg, size_t len,
     ngx_socketio_broadcast_t *bc);
+
+/* validates a request map and finds its parts */
+ngx_int_t ngx_socketio_codec_request(const u_char *msg, size_t len,
+    ngx_socketio_request_t *req);
 
 /* reads n room names (strings or numbers) at mp */
 ngx_int_t ngx_socketio_codec_names(ngx_socketio_mp_t *mp, uint32_t n,

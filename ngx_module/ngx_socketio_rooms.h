@@ -38,6 +38,9 @@ struct ngx_socketio_nsp_s {
     ngx_uint_t                nsockets;
     ngx_uint_t                nrooms;
 
+    /* ack ids of this namespace's broadcasts (Node's nsp._ids) */
+    uint64_t                  ack_ids;
+
     /* the adapter's: its state, and what it wants to hear of */
     void                     *adapter;
     ngx_socketio_room_pt      room_added;

@@ -13,7 +13,23 @@
 #include "ngx_socketio_stats.h"
 
 
+/* how many acks one socket may owe the cluster at once */
+#define NGX_SOCKETIO_SOCKET_MAX_ACKS  1024
+
+
 /* a binary packet waiting for its attachments */
+
+/* the acks a socket owes: ids in the order they were sent */
+
+struct ngx_socketio_acks_s {
+    ngx_uint_t               n;
+    ngx_uint_t               size;
+    struct {
+        uint64_t             id;
+        ngx_socketio_ack_t  *ack;
+    }                        e[1];
+};
+
 
 struct ngx_socketio_pending_s {
     ngx_socketio_packet_t    pkt;
@@ -44,6 +60,11 @@ static void ngx_socketio_socket_reply(ngx_socketio_socket_t *s);
 static ngx_int_t ngx_socketio_socket_wait(ngx_socketio_socket_t *s,
     ngx_uint_t ticket);
 static void ngx_socketio_socket_free(ngx_socketio_socket_t *s);
+static ngx_int_t ngx_socketio_socket_ack(ngx_socketio_socket_t *s,
+    ngx_socketio_packet_t *pkt, json_t *json, ngx_str_t *att);
+static void ngx_socketio_socket_send_disconnect(ngx_socketio_socket_t *s);
+static void ngx_socketio_ack_timeout(ngx_event_t *ev);
+static void ngx_socketio_ack_unref(ngx_socketio_ack_t *ack);
 static void ngx_socketio_pending_free(ngx_socketio_client_t *client);
 static ngx_socketio_socket_t *ngx_socketio_socket_find(
     ngx_socketio_client_t *client, ngx_str_t *nsp);
@@ -315,9 +336,7 @@ ngx_socketio_socket_packet(ngx_socketio_client_t *client,
         return ngx_socketio_socket_event(s, pkt, json, att);
 
     default: /* ACK, BINARY_ACK */
-
-        /* nothing asks this client for acks yet: an unknown id is ignored */
-        return NGX_OK;
+        return ngx_socketio_socket_ack(s, pkt, json, att);
     }
 }
 
@@ -678,9 +697,252 @@ ngx_socketio_socket_free(ngx_socketio_socket_t *s)
 
     ngx_socketio_stats->sockets--;
 
+    if (s->acks) {
+        for (i = 0; i < s->acks->n; i++) {
+            ngx_socketio_ack_unref(s->acks->e[i].ack);
+        }
+
+        ngx_free(s->acks);
+    }
+
     if (s->auth) {
         ngx_free(s->auth);
     }
 
     ngx_free(s);
+}
+
+
+/*
+ * A client's ack: what the cluster waits for goes to its handler; an ack
+ * nobody waits for is ignored (PROTOCOL 2.6)
+ */
+
+static ngx_int_t
+ngx_socketio_socket_ack(ngx_socketio_socket_t *s, ngx_socketio_packet_t *pkt,
+    json_t *json, ngx_str_t *att)
+{
+    json_t               *arg;
+    ngx_uint_t            i;
+    ngx_socketio_ack_t   *ack;
+    ngx_socketio_acks_t  *acks;
+
+    if (pkt->attachments
+        && ngx_socketio_socket_placeholders(json, pkt->attachments, 0)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    acks = s->acks;
+
+    if (acks == NULL || pkt->id == NGX_SOCKETIO_NO_ID) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < acks->n; i++) {
+        if (acks->e[i].id == pkt->id) {
+            break;
+        }
+    }
+
+    if (i == acks->n) {
+        return NGX_OK;
+    }
+
+    ack = acks->e[i].ack;
+
+    acks->n--;
+    ngx_memmove(&acks->e[i], &acks->e[i + 1],
+                (acks->n - i) * sizeof(acks->e[0]));
+
+    /* only the first argument crosses servers (PROTOCOL 4.4) */
+
+    if (!ack->expired) {
+        arg = json_array_size(json) ? json_array_get(json, 0) : NULL;
+        ack->handler(ack, arg, att, pkt->attachments);
+    }
+
+    ngx_socketio_ack_unref(ack);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_socketio_socket_expect_ack(ngx_socketio_socket_t *s, uint64_t id,
+    ngx_socketio_ack_t *ack)
+{
+    ngx_uint_t            i, j, size;
+    ngx_socketio_acks_t  *acks, *bigger;
+
+    acks = s->acks;
+
+    if (acks && acks->n == acks->size) {
+
+        /* first, forget what nobody waits for any more */
+
+        for (i = 0, j = 0; i < acks->n; i++) {
+            if (acks->e[i].ack->expired) {
+                ngx_socketio_ack_unref(acks->e[i].ack);
+                continue;
+            }
+
+            acks->e[j++] = acks->e[i];
+        }
+
+        acks->n = j;
+
+        /* a client that never answers owes a bounded number */
+
+        if (acks->n == NGX_SOCKETIO_SOCKET_MAX_ACKS) {
+            ngx_socketio_ack_unref(acks->e[0].ack);
+            acks->n--;
+            ngx_memmove(&acks->e[0], &acks->e[1],
+                        acks->n * sizeof(acks->e[0]));
+        }
+    }
+
+    if (acks == NULL || acks->n == acks->size) {
+        size = acks ? ngx_min(acks->size * 2, NGX_SOCKETIO_SOCKET_MAX_ACKS)
+                    : 4;
+
+        bigger = ngx_alloc(offsetof(ngx_socketio_acks_t, e)
+                           + size * sizeof(acks->e[0]), ngx_cycle->log);
+        if (bigger == NULL) {
+            return NGX_ERROR;
+        }
+
+        bigger->n = 0;
+        bigger->size = size;
+
+        if (acks) {
+            ngx_memcpy(bigger->e, acks->e, acks->n * sizeof(acks->e[0]));
+            bigger->n = acks->n;
+            ngx_free(acks);
+        }
+
+        s->acks = bigger;
+        acks = bigger;
+    }
+
+    acks->e[acks->n].id = id;
+    acks->e[acks->n].ack = ack;
+    acks->n++;
+
+    ack->refs++;
+
+    return NGX_OK;
+}
+
+
+ngx_socketio_ack_t *
+ngx_socketio_ack_create(size_t size, ngx_msec_t timeout,
+    ngx_socketio_ack_pt handler, ngx_log_t *log)
+{
+    ngx_socketio_ack_t  *ack;
+
+    ack = ngx_calloc(sizeof(ngx_socketio_ack_t) + size, log);
+    if (ack == NULL) {
+        return NULL;
+    }
+
+    /* the creator's reference, which the timeout ends */
+
+    ack->refs = 1;
+    ack->handler = handler;
+
+    ack->timer.handler = ngx_socketio_ack_timeout;
+    ack->timer.data = ack;
+    ack->timer.log = log;
+    ack->timer.cancelable = 1;
+
+    ngx_add_timer(&ack->timer, timeout);
+
+    return ack;
+}
+
+
+static void
+ngx_socketio_ack_timeout(ngx_event_t *ev)
+{
+    ngx_socketio_ack_release(ev->data);
+}
+
+
+void
+ngx_socketio_ack_release(ngx_socketio_ack_t *ack)
+{
+    if (ack->expired) {
+        return;
+    }
+
+    ack->expired = 1;
+
+    if (ack->timer.timer_set) {
+        ngx_del_timer(&ack->timer);
+    }
+
+    ngx_socketio_ack_unref(ack);
+}
+
+
+static void
+ngx_socketio_ack_unref(ngx_socketio_ack_t *ack)
+{
+    if (--ack->refs) {
+        return;
+    }
+
+    if (ack->timer.timer_set) {
+        ngx_del_timer(&ack->timer);
+    }
+
+    ngx_free(ack);
+}
+
+
+void
+ngx_socketio_socket_disconnect(ngx_socketio_socket_t *s, ngx_uint_t close)
+{
+    ngx_socketio_socket_t  *t;
+    ngx_socketio_client_t  *client;
+
+    client = s->client;
+
+    if (!close) {
+        /* "server namespace disconnect": the connection stays */
+
+        ngx_socketio_socket_send_disconnect(s);
+        ngx_socketio_socket_free(s);
+        return;
+    }
+
+    /* every namespace is told, then the connection closes (PROTOCOL 2.7) */
+
+    for (t = client->sockets; t; t = t->next) {
+        ngx_socketio_socket_send_disconnect(t);
+    }
+
+    ngx_socketio_eio_close(client->conn, NGX_SOCKETIO_REASON_FORCED_CLOSE, 0);
+}
+
+
+static void
+ngx_socketio_socket_send_disconnect(ngx_socketio_socket_t *s)
+{
+    ngx_socketio_wbuf_t  b;
+
+    if (ngx_socketio_wbuf_init(&b, 16 + s->nsp->name.len) != NGX_OK) {
+        return;
+    }
+
+    ngx_socketio_packet_disconnect(&b, &s->nsp->name);
+
+    if (!b.failed) {
+        (void) ngx_socketio_eio_send_text(s->client->conn, b.start,
+                                          b.pos - b.start);
+    }
+
+    ngx_socketio_wbuf_free(&b);
 }

@@ -13,6 +13,7 @@
 #include "ngx_socketio.h"
 #include "ngx_socketio_eio.h"
 #include "ngx_socketio_rooms.h"
+#include <jansson.h>
 
 
 /*
@@ -27,6 +28,26 @@ typedef struct {
 
 
 typedef struct ngx_socketio_pending_s  ngx_socketio_pending_t;
+typedef struct ngx_socketio_acks_s     ngx_socketio_acks_t;
+typedef struct ngx_socketio_ack_s      ngx_socketio_ack_t;
+
+
+/*
+ * An ack the cluster waits for (a broadcast with acks): each target's
+ * answer goes to the handler, with the first argument of the client's ack
+ * (NULL when it had none).  Shared by the targets; it ends when its
+ * timeout passes (or its creator lets go) and no target holds it.
+ */
+
+typedef void (*ngx_socketio_ack_pt)(ngx_socketio_ack_t *ack, json_t *arg,
+    ngx_str_t *att, ngx_uint_t natt);
+
+struct ngx_socketio_ack_s {
+    ngx_uint_t                   refs;
+    ngx_event_t                  timer;
+    ngx_socketio_ack_pt          handler;
+    unsigned                     expired:1;
+};
 
 
 struct ngx_socketio_client_s {
@@ -50,6 +71,7 @@ struct ngx_socketio_socket_s {
     ngx_socketio_socket_t       *next;           /* the client's sockets */
     ngx_socketio_member_t       *rooms;          /* join order, sid not in */
     u_char                      *auth;           /* CONNECT payload JSON */
+    ngx_socketio_acks_t         *acks;           /* acks the cluster awaits */
     uint32_t                     mark;           /* target selection */
     uint32_t                     ticket;         /* waits for the adapter */
     unsigned                     connected:1;    /* CONNECT reply sent */
@@ -75,6 +97,27 @@ ngx_int_t ngx_socketio_socket_send(ngx_socketio_socket_t *s,
 
 /* the adapter confirmed what sockets waiting up to "ticket" need */
 void ngx_socketio_socket_barrier(ngx_socketio_nsp_t *nsp, ngx_uint_t ticket);
+
+/*
+ * Server-side disconnect: "41" to the client; with close, for every
+ * namespace of its connection, which then closes.
+ */
+void ngx_socketio_socket_disconnect(ngx_socketio_socket_t *s,
+    ngx_uint_t close);
+
+/* the client's ack with this id goes to ack's handler */
+ngx_int_t ngx_socketio_socket_expect_ack(ngx_socketio_socket_t *s,
+    uint64_t id, ngx_socketio_ack_t *ack);
+
+/*
+ * An ack with "size" bytes of the creator's data after it, ending after
+ * timeout; ngx_socketio_ack_release() ends the creator's hold earlier.
+ */
+ngx_socketio_ack_t *ngx_socketio_ack_create(size_t size, ngx_msec_t timeout,
+    ngx_socketio_ack_pt handler, ngx_log_t *log);
+void ngx_socketio_ack_release(ngx_socketio_ack_t *ack);
+
+#define ngx_socketio_ack_data(ack)  ((void *) ((ack) + 1))
 
 
 #endif /* _NGX_SOCKETIO_SOCKET_H_INCLUDED_ */
