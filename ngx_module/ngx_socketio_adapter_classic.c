@@ -12,6 +12,9 @@
 #include "ngx_socketio_rooms.h"
 #include "ngx_socketio_socket.h"
 #include "ngx_socketio_id.h"
+#include "ngx_socketio_ops.h"
+#include "ngx_socketio_json.h"
+#include "ngx_socketio_msgpack.h"
 #include "ngx_socketio_stats.h"
 
 
@@ -22,6 +25,23 @@
 
 
 #define NGX_SOCKETIO_CLASSIC_UID_LEN   6
+
+/* a requester's uid that fits its own response channel */
+#define NGX_SOCKETIO_CLASSIC_UID_MAX   64
+
+#define NGX_SOCKETIO_CLASSIC_RESPONSE_LEN(cn)                                 \
+    ((cn)->response.len + NGX_SOCKETIO_CLASSIC_UID_MAX + 1)
+
+/* request types (PROTOCOL 4.4) */
+#define NGX_SOCKETIO_REQ_SOCKETS             0
+#define NGX_SOCKETIO_REQ_ALL_ROOMS           1
+#define NGX_SOCKETIO_REQ_REMOTE_JOIN         2
+#define NGX_SOCKETIO_REQ_REMOTE_LEAVE        3
+#define NGX_SOCKETIO_REQ_REMOTE_DISCONNECT   4
+#define NGX_SOCKETIO_REQ_REMOTE_FETCH        5
+#define NGX_SOCKETIO_REQ_SERVER_SIDE_EMIT    6
+#define NGX_SOCKETIO_REQ_BROADCAST           7
+#define NGX_SOCKETIO_REQ_BROADCAST_ACK       9
 
 typedef struct {
     ngx_socketio_nsp_t           *nsp;
@@ -53,6 +73,15 @@ typedef struct {
 } ngx_socketio_classic_delivery_t;
 
 
+/* a broadcast with acks: where its answers go (PROTOCOL 4.4, 4.5) */
+
+typedef struct {
+    ngx_str_t                     request_id;
+    ngx_str_t                     channel;
+    ngx_uint_t                    pending;       /* clients yet to answer */
+} ngx_socketio_classic_ack_t;
+
+
 static ngx_int_t ngx_socketio_classic_init(ngx_cycle_t *cycle,
     ngx_socketio_adapter_conf_t *conf);
 static void ngx_socketio_classic_exit(ngx_cycle_t *cycle);
@@ -81,6 +110,29 @@ static ngx_uint_t ngx_socketio_classic_barrier(ngx_socketio_nsp_t *nsp);
 static void ngx_socketio_classic_release(void);
 static void ngx_socketio_classic_malformed(const char *what,
     ngx_str_t *channel);
+static void ngx_socketio_classic_request(ngx_socketio_classic_nsp_t *cn,
+    u_char *msg, size_t len);
+static ngx_int_t ngx_socketio_classic_query(ngx_socketio_classic_nsp_t *cn,
+    json_t *req, ngx_int_t type, ngx_pool_t *pool);
+static ngx_int_t ngx_socketio_classic_apply(ngx_socketio_classic_nsp_t *cn,
+    json_t *req, ngx_int_t type, ngx_pool_t *pool);
+static void ngx_socketio_classic_broadcast_ack(ngx_socketio_classic_nsp_t *cn,
+    u_char *msg, size_t len);
+static void ngx_socketio_classic_acked(ngx_socketio_ack_t *ack, json_t *arg,
+    ngx_str_t *att, ngx_uint_t natt);
+static void ngx_socketio_classic_response_channel(
+    ngx_socketio_classic_nsp_t *cn, ngx_str_t *uid, ngx_str_t *channel);
+static void ngx_socketio_classic_respond(ngx_socketio_classic_nsp_t *cn,
+    json_t *req, ngx_socketio_wbuf_t *b, ngx_pool_t *pool);
+static void ngx_socketio_classic_publish(ngx_str_t *channel,
+    ngx_socketio_wbuf_t *b);
+static ngx_int_t ngx_socketio_classic_json_str(json_t *v, ngx_str_t *s);
+static ngx_int_t ngx_socketio_classic_json_name(json_t *v, ngx_pool_t *pool,
+    ngx_str_t *name);
+static ngx_int_t ngx_socketio_classic_json_names(json_t *a, ngx_pool_t *pool,
+    ngx_str_t **names, ngx_uint_t *n);
+static ngx_int_t ngx_socketio_classic_json_opts(json_t *opts,
+    ngx_pool_t *pool, ngx_socketio_opts_t *o);
 
 
 ngx_socketio_adapter_t  ngx_socketio_adapter_classic = {
@@ -588,10 +640,13 @@ ngx_socketio_classic_push(ngx_socketio_redis_t *r, redisReply *reply,
                     && ngx_memcmp(channel.data, cn[i].own_response.data,
                                   channel.len) == 0))
             {
-                /* requests and responses: not answered by this version */
-                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, cl->log, 0,
-                               "socketio: request on \"%V\" ignored",
-                               &channel);
+                /* this worker asks nothing: responses are for others */
+
+                if (channel.len == cn[i].request.len) {
+                    ngx_socketio_classic_request(&cn[i], (u_char *) msg->str,
+                                                 msg->len);
+                }
+
                 return;
             }
         }
@@ -752,3 +807,586 @@ ngx_socketio_classic_malformed(const char *what, ngx_str_t *channel)
                   "socketio: %s from redis dropped (room \"%V\")", what,
                   channel);
 }
+
+
+/*
+ * A request on K-request#N# (PROTOCOL 4.4): JSON, but for the broadcast
+ * with acks, which is msgpack.  Every node answers for the sockets it
+ * holds; what this worker cannot read is ignored, as Node ignores it.
+ */
+
+static void
+ngx_socketio_classic_request(ngx_socketio_classic_nsp_t *cn, u_char *msg,
+    size_t len)
+{
+    json_t        *req, *v;
+    ngx_int_t      rc;
+    ngx_pool_t    *pool;
+    json_error_t   err;
+
+    ngx_socketio_stats->redis_requests++;
+
+    if (len && msg[0] != '{') {
+        ngx_socketio_classic_broadcast_ack(cn, msg, len);
+        return;
+    }
+
+    req = json_loadb((const char *) msg, len, 0, &err);
+
+    if (req == NULL) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_socketio_classic->log, 0,
+                       "socketio: unreadable request ignored: %s", err.text);
+        return;
+    }
+
+    v = json_object_get(req, "type");
+
+    if (!json_is_object(req) || !json_is_integer(v)) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_socketio_classic->log, 0,
+                       "socketio: request without a type ignored");
+        json_decref(req);
+        return;
+    }
+
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, ngx_socketio_classic->log);
+    if (pool == NULL) {
+        json_decref(req);
+        return;
+    }
+
+    switch (json_integer_value(v)) {
+
+    case NGX_SOCKETIO_REQ_SOCKETS:
+    case NGX_SOCKETIO_REQ_ALL_ROOMS:
+    case NGX_SOCKETIO_REQ_REMOTE_FETCH:
+        rc = ngx_socketio_classic_query(cn, req, json_integer_value(v), pool);
+        break;
+
+    case NGX_SOCKETIO_REQ_REMOTE_JOIN:
+    case NGX_SOCKETIO_REQ_REMOTE_LEAVE:
+    case NGX_SOCKETIO_REQ_REMOTE_DISCONNECT:
+        rc = ngx_socketio_classic_apply(cn, req, json_integer_value(v), pool);
+        break;
+
+    case NGX_SOCKETIO_REQ_SERVER_SIDE_EMIT:
+
+        /*
+         * nginx has no server-side listeners, and a Node server with no
+         * listener for the event neither acts nor answers: the requester
+         * of serverSideEmitWithAck() gets its timeout error, as it does
+         * from such a Node server
+         */
+
+        rc = NGX_OK;
+        break;
+
+    default:
+        rc = NGX_DECLINED;
+        break;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_socketio_classic->log, 0,
+                       "socketio: %s request ignored",
+                       rc == NGX_DECLINED ? "unknown" : "malformed");
+    }
+
+    ngx_destroy_pool(pool);
+    json_decref(req);
+}
+
+
+/* SOCKETS, ALL_ROOMS and REMOTE_FETCH: what this worker holds */
+
+static ngx_int_t
+ngx_socketio_classic_query(ngx_socketio_classic_nsp_t *cn, json_t *req,
+    ngx_int_t type, ngx_pool_t *pool)
+{
+    ngx_int_t             rc;
+    ngx_str_t             id;
+    ngx_socketio_opts_t   opts;
+    ngx_socketio_wbuf_t   b;
+
+    if (ngx_socketio_classic_json_str(json_object_get(req, "requestId"), &id)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&opts, sizeof(ngx_socketio_opts_t));
+
+    if (type == NGX_SOCKETIO_REQ_SOCKETS) {
+        rc = ngx_socketio_classic_json_names(json_object_get(req, "rooms"),
+                                             pool, &opts.rooms, &opts.nrooms);
+
+    } else if (type == NGX_SOCKETIO_REQ_REMOTE_FETCH) {
+        rc = ngx_socketio_classic_json_opts(json_object_get(req, "opts"),
+                                            pool, &opts);
+
+    } else {
+        rc = NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_socketio_wbuf_init(&b, 256) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_socketio_wbuf_str(&b, "{\"requestId\":");
+    ngx_socketio_json_string(&b, id.data, id.len);
+
+    switch (type) {
+
+    case NGX_SOCKETIO_REQ_SOCKETS:
+        ngx_socketio_wbuf_str(&b, ",\"sockets\":");
+        (void) ngx_socketio_ops_sockets(cn->nsp, &opts, &b);
+        break;
+
+    case NGX_SOCKETIO_REQ_ALL_ROOMS:
+        ngx_socketio_wbuf_str(&b, ",\"rooms\":");
+        ngx_socketio_ops_rooms(cn->nsp, &b);
+        break;
+
+    default: /* NGX_SOCKETIO_REQ_REMOTE_FETCH */
+        ngx_socketio_wbuf_str(&b, ",\"sockets\":");
+        (void) ngx_socketio_ops_fetch(cn->nsp, &opts, &b);
+        break;
+    }
+
+    ngx_socketio_wbuf_addc(&b, '}');
+
+    ngx_socketio_classic_respond(cn, req, &b, pool);
+
+    ngx_socketio_wbuf_free(&b);
+
+    return NGX_OK;
+}
+
+
+/*
+ * REMOTE_JOIN, REMOTE_LEAVE, REMOTE_DISCONNECT.  With "opts" (8.x, the
+ * emitter): every node applies it, the sender too, and nobody answers.
+ * With "sid" (7.x): the socket's node applies it and answers.
+ */
+
+static ngx_int_t
+ngx_socketio_classic_apply(ngx_socketio_classic_nsp_t *cn, json_t *req,
+    ngx_int_t type, ngx_pool_t *pool)
+{
+    json_t                 *opts;
+    ngx_str_t              *names, sid, room, id;
+    ngx_uint_t              n;
+    ngx_socketio_opts_t     o;
+    ngx_socketio_wbuf_t     b;
+    ngx_socketio_socket_t  *s;
+
+    opts = json_object_get(req, "opts");
+
+    if (opts) {
+        if (ngx_socketio_classic_json_opts(opts, pool, &o) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (type == NGX_SOCKETIO_REQ_REMOTE_DISCONNECT) {
+            (void) ngx_socketio_ops_disconnect(cn->nsp, &o,
+                                  json_is_true(json_object_get(req, "close")));
+            return NGX_OK;
+        }
+
+        if (ngx_socketio_classic_json_names(json_object_get(req, "rooms"),
+                                            pool, &names, &n)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (type == NGX_SOCKETIO_REQ_REMOTE_JOIN) {
+            (void) ngx_socketio_ops_join(cn->nsp, &o, names, n);
+
+        } else {
+            (void) ngx_socketio_ops_leave(cn->nsp, &o, names, n);
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_socketio_classic_json_str(json_object_get(req, "sid"), &sid)
+        != NGX_OK
+        || ngx_socketio_classic_json_str(json_object_get(req, "requestId"),
+                                         &id)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    s = ngx_socketio_rooms_socket(cn->nsp, &sid);
+
+    if (s == NULL) {
+        /* another node's socket */
+        return NGX_OK;
+    }
+
+    if (type != NGX_SOCKETIO_REQ_REMOTE_DISCONNECT) {
+        if (ngx_socketio_classic_json_name(json_object_get(req, "room"), pool,
+                                           &room)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (type == NGX_SOCKETIO_REQ_REMOTE_JOIN) {
+            (void) ngx_socketio_rooms_join(s, &room);
+
+        } else {
+            ngx_socketio_rooms_leave(s, &room);
+        }
+
+    } else {
+        ngx_socketio_socket_disconnect(s,
+                                  json_is_true(json_object_get(req, "close")));
+    }
+
+    if (ngx_socketio_wbuf_init(&b, 64) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_socketio_wbuf_str(&b, "{\"requestId\":");
+    ngx_socketio_json_string(&b, id.data, id.len);
+    ngx_socketio_wbuf_addc(&b, '}');
+
+    ngx_socketio_classic_respond(cn, req, &b, pool);
+
+    ngx_socketio_wbuf_free(&b);
+
+    return NGX_OK;
+}
+
+
+/*
+ * BROADCAST with acks (PROTOCOL 4.5): the packet goes to the local
+ * targets with one new ack id, the client count is published at once,
+ * even when it is 0, then one BROADCAST_ACK per client that answers
+ */
+
+static void
+ngx_socketio_classic_broadcast_ack(ngx_socketio_classic_nsp_t *cn,
+    u_char *msg, size_t len)
+{
+    ngx_uint_t                   count;
+    ngx_msec_t                   timeout;
+    ngx_socketio_ack_t          *ack;
+    ngx_socketio_opts_t          opts;
+    ngx_socketio_wbuf_t          b;
+    ngx_socketio_names_t         rooms, except;
+    ngx_socketio_request_t       req;
+    ngx_socketio_classic_ack_t  *ca;
+
+    if (ngx_socketio_codec_request(msg, len, &req) != NGX_OK
+        || req.type != NGX_SOCKETIO_REQ_BROADCAST
+        || req.request_id.len == 0)
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_socketio_classic->log, 0,
+                       "socketio: malformed or unknown msgpack request "
+                       "ignored");
+        return;
+    }
+
+    if (ngx_socketio_codec_names(&req.bc.rooms, req.bc.nrooms, &rooms)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    if (ngx_socketio_codec_names(&req.bc.except, req.bc.nexcept, &except)
+        != NGX_OK)
+    {
+        ngx_socketio_codec_names_free(&rooms);
+        return;
+    }
+
+    /*
+     * Node's receiving node keeps such acks as long as the socket lives;
+     * the requester forgets them after its timeout, and so does this one
+     */
+
+    timeout = req.bc.timeout ? req.bc.timeout
+                             : ngx_socketio_classic->conf->requests_timeout;
+
+    ack = ngx_socketio_ack_create(sizeof(ngx_socketio_classic_ack_t)
+                                  + req.request_id.len
+                                  + NGX_SOCKETIO_CLASSIC_RESPONSE_LEN(cn),
+                                  timeout, ngx_socketio_classic_acked,
+                                  ngx_socketio_classic->log);
+    if (ack == NULL) {
+        goto done;
+    }
+
+    ca = ngx_socketio_ack_data(ack);
+
+    ca->request_id.data = (u_char *) (ca + 1);
+    ca->request_id.len = req.request_id.len;
+    ngx_memcpy(ca->request_id.data, req.request_id.data, req.request_id.len);
+
+    ca->channel.data = ca->request_id.data + ca->request_id.len;
+    ngx_socketio_classic_response_channel(cn, &req.bc.uid, &ca->channel);
+
+    opts.rooms = rooms.names;
+    opts.nrooms = rooms.n;
+    opts.except = except.names;
+    opts.nexcept = except.n;
+
+    /* the request's flags do not reach the packet, as in Node */
+
+    if (ngx_socketio_ops_broadcast_ack(cn->nsp, &opts, &req.bc.data, 0, ack,
+                                       &count)
+        != NGX_OK)
+    {
+        ngx_socketio_classic_malformed("unencodable broadcast with acks",
+                                       &cn->request);
+    }
+
+    ca->pending = count;
+
+    if (ngx_socketio_wbuf_init(&b, 64) == NGX_OK) {
+        ngx_socketio_wbuf_str(&b, "{\"type\":8,\"requestId\":");
+        ngx_socketio_json_string(&b, ca->request_id.data, ca->request_id.len);
+        ngx_socketio_wbuf_str(&b, ",\"clientCount\":");
+        ngx_socketio_json_uint(&b, count);
+        ngx_socketio_wbuf_addc(&b, '}');
+
+        ngx_socketio_classic_publish(&ca->channel, &b);
+        ngx_socketio_wbuf_free(&b);
+    }
+
+    if (count == 0) {
+        ngx_socketio_ack_release(ack);
+    }
+
+done:
+
+    ngx_socketio_codec_names_free(&rooms);
+    ngx_socketio_codec_names_free(&except);
+}
+
+
+/* a client's ack: BROADCAST_ACK, msgpack, with its first argument only */
+
+static void
+ngx_socketio_classic_acked(ngx_socketio_ack_t *ack, json_t *arg,
+    ngx_str_t *att, ngx_uint_t natt)
+{
+    ngx_socketio_wbuf_t          b;
+    ngx_socketio_classic_ack_t  *ca;
+
+    ca = ngx_socketio_ack_data(ack);
+
+    if (ngx_socketio_wbuf_init(&b, 64) == NGX_OK) {
+
+        /* no argument: no "packet" key, as notepack drops undefined */
+
+        ngx_socketio_mp_map(&b, arg ? 3 : 2);
+        ngx_socketio_mp_cstr(&b, "type");
+        ngx_socketio_mp_int(&b, NGX_SOCKETIO_REQ_BROADCAST_ACK);
+        ngx_socketio_mp_cstr(&b, "requestId");
+        ngx_socketio_mp_str(&b, ca->request_id.data, ca->request_id.len);
+
+        if (arg) {
+            ngx_socketio_mp_cstr(&b, "packet");
+
+            if (ngx_socketio_codec_msgpack(&b, arg, att, natt) != NGX_OK) {
+                b.failed = 1;
+            }
+        }
+
+        ngx_socketio_classic_publish(&ca->channel, &b);
+        ngx_socketio_wbuf_free(&b);
+    }
+
+    if (--ca->pending == 0) {
+        /* every target answered: nothing more to wait for */
+        ngx_socketio_ack_release(ack);
+    }
+}
+
+
+/* K-response#N#, or the requester's K-response#N#uid# when configured */
+
+static void
+ngx_socketio_classic_response_channel(ngx_socketio_classic_nsp_t *cn,
+    ngx_str_t *uid, ngx_str_t *channel)
+{
+    u_char  *p;
+
+    p = ngx_cpymem(channel->data, cn->response.data, cn->response.len);
+
+    if (ngx_socketio_classic->conf->specific_response_channel
+        && uid->len
+        && uid->len <= NGX_SOCKETIO_CLASSIC_UID_MAX)
+    {
+        p = ngx_cpymem(p, uid->data, uid->len);
+        *p++ = '#';
+    }
+
+    channel->len = p - channel->data;
+}
+
+
+static void
+ngx_socketio_classic_respond(ngx_socketio_classic_nsp_t *cn, json_t *req,
+    ngx_socketio_wbuf_t *b, ngx_pool_t *pool)
+{
+    ngx_str_t  uid, channel;
+
+    if (ngx_socketio_classic_json_str(json_object_get(req, "uid"), &uid)
+        != NGX_OK)
+    {
+        ngx_str_null(&uid);
+    }
+
+    channel.data = ngx_pnalloc(pool, NGX_SOCKETIO_CLASSIC_RESPONSE_LEN(cn));
+    if (channel.data == NULL) {
+        return;
+    }
+
+    ngx_socketio_classic_response_channel(cn, &uid, &channel);
+    ngx_socketio_classic_publish(&channel, b);
+}
+
+
+static void
+ngx_socketio_classic_publish(ngx_str_t *channel, ngx_socketio_wbuf_t *b)
+{
+    const char  *argv[3];
+    size_t       argvlen[3];
+
+    if (b->failed) {
+        return;
+    }
+
+    argv[0] = "PUBLISH";
+    argvlen[0] = 7;
+    argv[1] = (const char *) channel->data;
+    argvlen[1] = channel->len;
+    argv[2] = (const char *) b->start;
+    argvlen[2] = ngx_socketio_wbuf_len(b);
+
+    if (ngx_socketio_redis_command(ngx_socketio_classic->cmd, 3, argv,
+                                   argvlen, NULL, NULL)
+        != NGX_OK)
+    {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_socketio_classic->log, 0,
+                       "socketio: response on \"%V\" not sent, redis is away",
+                       channel);
+        return;
+    }
+
+    ngx_socketio_stats->redis_responses++;
+}
+
+
+static ngx_int_t
+ngx_socketio_classic_json_str(json_t *v, ngx_str_t *s)
+{
+    if (!json_is_string(v)) {
+        return NGX_ERROR;
+    }
+
+    s->data = (u_char *) json_string_value(v);
+    s->len = json_string_length(v);
+
+    return NGX_OK;
+}
+
+
+/* a room name: a string, or an integer as Node would make it a key */
+
+static ngx_int_t
+ngx_socketio_classic_json_name(json_t *v, ngx_pool_t *pool, ngx_str_t *name)
+{
+    u_char  *p;
+
+    if (ngx_socketio_classic_json_str(v, name) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    if (!json_is_integer(v)) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(pool, NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    name->data = p;
+    name->len = ngx_sprintf(p, "%L", (int64_t) json_integer_value(v)) - p;
+
+    return NGX_OK;
+}
+
+
+/* an array of room names; absent is empty, as new Set(undefined) is */
+
+static ngx_int_t
+ngx_socketio_classic_json_names(json_t *a, ngx_pool_t *pool,
+    ngx_str_t **names, ngx_uint_t *n)
+{
+    size_t      i;
+    json_t     *v;
+    ngx_str_t  *s;
+
+    *names = NULL;
+    *n = 0;
+
+    if (a == NULL) {
+        return NGX_OK;
+    }
+
+    if (!json_is_array(a)) {
+        return NGX_ERROR;
+    }
+
+    s = ngx_palloc(pool, (json_array_size(a) + 1) * sizeof(ngx_str_t));
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    json_array_foreach(a, i, v) {
+        if (ngx_socketio_classic_json_name(v, pool, &s[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    *names = s;
+    *n = json_array_size(a);
+
+    return NGX_OK;
+}
+
+
+/* opts: {"rooms": [...], "except": [...]}; flags do not matter here */
+
+static ngx_int_t
+ngx_socketio_classic_json_opts(json_t *opts, ngx_pool_t *pool,
+    ngx_socketio_opts_t *o)
+{
+    if (!json_is_object(opts)) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_socketio_classic_json_names(json_object_get(opts, "rooms"), pool,
+                                        &o->rooms, &o->nrooms)
+        != NGX_OK
+        || ngx_socketio_classic_json_names(json_object_get(opts, "except"),
+                                           pool, &o->except, &o->nexcept)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+

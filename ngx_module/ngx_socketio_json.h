@@ -42,8 +42,9 @@ void ngx_socketio_wbuf_free(ngx_socketio_wbuf_t *b);
 void ngx_socketio_wbuf_add(ngx_socketio_wbuf_t *b, const void *p, size_t n);
 void ngx_socketio_wbuf_addc(ngx_socketio_wbuf_t *b, u_char c);
 
+/* s must be a literal: "" s stops anything else from compiling */
 #define ngx_socketio_wbuf_str(b, s)                                           \
-    ngx_socketio_wbuf_add(b, (u_char *) s, sizeof(s) - 1)
+    ngx_socketio_wbuf_add(b, (u_char *) "" s, sizeof(s) - 1)
 
 
 /*

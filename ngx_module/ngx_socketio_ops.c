@@ -31,6 +31,8 @@ static void ngx_socketio_ops_collect(ngx_socketio_socket_t *s, void *data);
 static ngx_int_t ngx_socketio_ops_select(ngx_socketio_nsp_t *nsp,
     ngx_socketio_opts_t *opts, ngx_socketio_ops_list_t *list);
 static void ngx_socketio_ops_list_free(ngx_socketio_ops_list_t *list);
+static void ngx_socketio_ops_sid(ngx_socketio_wbuf_t *b,
+    ngx_socketio_socket_t *s, ngx_uint_t comma);
 
 
 static ngx_int_t
@@ -90,6 +92,22 @@ ngx_socketio_ops_list_free(ngx_socketio_ops_list_t *list)
     if (list->s != list->inline_s) {
         ngx_free(list->s);
     }
+}
+
+
+/* "sid" in a JSON array, after a comma unless it is the first */
+
+static void
+ngx_socketio_ops_sid(ngx_socketio_wbuf_t *b, ngx_socketio_socket_t *s,
+    ngx_uint_t comma)
+{
+    if (comma) {
+        ngx_socketio_wbuf_addc(b, ',');
+    }
+
+    ngx_socketio_wbuf_addc(b, '"');
+    ngx_socketio_wbuf_add(b, s->sid, NGX_SOCKETIO_SID_LEN);
+    ngx_socketio_wbuf_addc(b, '"');
 }
 
 
@@ -179,9 +197,7 @@ ngx_socketio_ops_sockets(ngx_socketio_nsp_t *nsp, ngx_socketio_opts_t *opts,
     }
 
     for (i = 0; i < list.n; i++) {
-        ngx_socketio_wbuf_str(b, i ? ",\"" : "\"");
-        ngx_socketio_wbuf_add(b, list.s[i]->sid, NGX_SOCKETIO_SID_LEN);
-        ngx_socketio_wbuf_addc(b, '"');
+        ngx_socketio_ops_sid(b, list.s[i], i);
     }
 
     n = list.n;
@@ -212,9 +228,7 @@ ngx_socketio_ops_rooms(ngx_socketio_nsp_t *nsp, ngx_socketio_wbuf_t *b)
     {
         s = ngx_queue_data(q, ngx_socketio_socket_t, queue);
 
-        ngx_socketio_wbuf_str(b, first ? "\"" : ",\"");
-        ngx_socketio_wbuf_add(b, s->sid, NGX_SOCKETIO_SID_LEN);
-        ngx_socketio_wbuf_addc(b, '"');
+        ngx_socketio_ops_sid(b, s, !first);
         first = 0;
     }
 

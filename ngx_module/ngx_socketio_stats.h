@@ -35,6 +35,8 @@ typedef struct {
     uint64_t    redis_reconnects;
     uint64_t    redis_messages;
     uint64_t    redis_malformed;
+    uint64_t    redis_requests;      /* cluster requests received */
+    uint64_t    redis_responses;     /* responses published */
 } ngx_socketio_stats_t;
 
 
