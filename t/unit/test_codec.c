@@ -1113,6 +1113,51 @@ test_names_not_finite(void)
 }
 
 
+/* the classic adapter's msgpack request: BROADCAST with acks */
+
+static void
+test_classic_request(void)
+{
+    size_t                   n;
+    u_char                   msg[4096];
+    ngx_socketio_frame_t    *f;
+    ngx_socketio_request_t   req;
+
+    n = vector_arg("redis-classic/10-broadcast-with-ack.txt", 2, msg, NULL);
+
+    tap_ok(ngx_socketio_codec_request(msg, n, &req) == NGX_OK
+           && req.type == 7
+           && req.request_id.len == 6
+           && memcmp(req.request_id.data, "vNR_-r", 6) == 0
+           && req.bc.uid.len == 6
+           && memcmp(req.bc.uid.data, "BU-R_8", 6) == 0
+           && req.bc.nrooms == 0 && req.bc.nexcept == 0
+           && req.bc.timeout == 2000,
+           "10-broadcast-with-ack: type 7, requestId, uid, rooms, timeout");
+
+    f = ngx_socketio_codec_frame(&req.bc.data, req.bc.type, &req.bc.nsp, 3);
+
+    tap_ok(f != NULL && check_frames(f, "423[\"ask\",\"q\"]", 14, NULL, 0),
+           "10-broadcast-with-ack: delivered with the local ack id");
+
+    if (f) {
+        ngx_socketio_frame_release(f);
+    }
+
+    /* a request without its packet, and one that is not a map */
+
+    tap_ok(ngx_socketio_codec_request((u_char *) "\x82\xa4type\x07"
+                                      "\xa9requestId\xa1x", 16, &req)
+           == NGX_ERROR, "a request without packet is refused");
+
+    tap_ok(ngx_socketio_codec_request((u_char *) "\x91\x07", 2, &req)
+           == NGX_ERROR, "a request that is not a map is refused");
+
+    tap_ok(ngx_socketio_codec_request(msg, n - 1, &req) == NGX_ERROR,
+           "a truncated request is refused");
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1126,6 +1171,7 @@ main(int argc, char **argv)
     test_msgpack_reader();
     test_codec_node();
     test_classic_vectors();
+    test_classic_request();
     test_ws();
     test_parser_table();
     test_packet_encode();
