@@ -151,6 +151,7 @@ fuzz_codec_message(const u_char *msg, size_t len, ngx_uint_t variant)
     ngx_socketio_wbuf_t        b;
     ngx_socketio_frame_t      *f;
     ngx_socketio_mp_obj_t      o;
+    ngx_socketio_request_t     req;
     ngx_socketio_broadcast_t   bc;
 
     valid = ngx_socketio_mp_validate(msg, len);
@@ -175,6 +176,23 @@ fuzz_codec_message(const u_char *msg, size_t len, ngx_uint_t variant)
 
         if (f) {
             fuzz_codec_check_frame(f, bc.type, &bc.nsp, bc.id);
+            ngx_socketio_frame_release(f);
+        }
+    }
+
+    /* as ngx_socketio_classic_broadcast_ack() */
+
+    if (ngx_socketio_codec_request(msg, len, &req) == NGX_OK) {
+        fuzz_assert(valid == NGX_OK);
+        fuzz_assert(req.bc.data.pos >= msg && req.bc.data.end <= msg + len);
+
+        fuzz_codec_names(msg, len, &req.bc.rooms, req.bc.nrooms);
+        fuzz_codec_names(msg, len, &req.bc.except, req.bc.nexcept);
+
+        f = ngx_socketio_codec_frame(&req.bc.data, NGX_SOCKETIO_EVENT,
+                                     &req.bc.nsp, 0);
+        if (f) {
+            fuzz_codec_check_frame(f, NGX_SOCKETIO_EVENT, &req.bc.nsp, 0);
             ngx_socketio_frame_release(f);
         }
     }
