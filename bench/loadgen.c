@@ -9,21 +9,34 @@
  * the Engine.IO open packet, "40" (CONNECT to "/"), then it answers every
  * ping and counts the events it receives.  An event whose first argument
  * is a number is taken as a send time (microseconds of CLOCK_REALTIME) and
- * gives a latency sample.
+ * gives a latency sample; every sample goes into a log-linear histogram
+ * (0.2% resolution), so percentiles are exact to that resolution whatever
+ * the number of events.
  *
  * The clients are spread over processes (the per-process file limit) and
  * over loopback source addresses 127.0.0.1 ... 127.0.0.N.
  *
- *   loadgen -p PORT -n CLIENTS [-P PROCS] [-s SOURCES] [-q QUERY]
- *           [-r ROOMS] [-t SECONDS] [-o FILE] [-R READY_FILE]
+ *   loadgen -p PORT[,PORT...] -n CLIENTS [-P PROCS] [-s SOURCES] [-b FIRST]
+ *           [-q QUERY] [-r ROOMS] [-c PENDING] [-t SECONDS] [-o FILE]
+ *           [-R READY_FILE] [-O STATS_FILE] [-S]
  *
+ * -p  the server port; with several, client k connects to port k % count
+ * -b  the number of the first client (default 0), for -q and -r
  * -q  query string for every client, "%d" replaced by the client number
- * -r  each client joins room "r<k % ROOMS>" (query "room=r<k>")
+ * -r  each client joins room "r<k % ROOMS>" (query "room=r<k % ROOMS>")
+ * -c  at most this many handshakes in progress per process (default 256),
+ *     so that the server's listen queue never overflows
  * -t  run this long after everyone is connected (0: until SIGTERM/SIGINT)
  * -R  a file written (with the count) once every client is connected
  * -o  where the JSON summary goes (stdout by default)
+ * -O  on SIGUSR2, the parent writes a snapshot of the counters and of the
+ *     latency histogram (cumulative, JSON, one line) to this file, written
+ *     aside and renamed; "seq" counts the snapshots
  * -S  stop reading: sockets connect, then never read again (a slow
  *     consumer; SIGUSR1 ends it)
+ *
+ * Sockets are closed with SO_LINGER 0 at the end: no TIME_WAIT is left to
+ * hold the ephemeral ports of the next run.
  */
 
 
@@ -46,8 +59,12 @@
 #include <arpa/inet.h>
 
 
-#define LG_RBUF       65536
-#define LG_MAX_LAT    (1 << 20)
+#define LG_MAX_PORTS  16
+
+/* latency histogram: 1 us buckets below 1024 us, then 512 per octave */
+#define LG_SUB        512
+#define LG_MAX_SHIFT  26
+#define LG_NBUCKETS   (2 * LG_SUB + LG_MAX_SHIFT * LG_SUB)
 
 
 enum {
@@ -77,23 +94,28 @@ typedef struct {
     uint64_t   bytes;
     uint64_t   closed;
     uint64_t   nlat;
-    uint32_t   lat[LG_MAX_LAT / 16];   /* microseconds, sampled */
+    uint64_t   hist[LG_NBUCKETS];
 } lg_result_t;
 
 
 static const char   *host = "127.0.0.1";
-static int           port;
+static int           ports[LG_MAX_PORTS];
+static int           nports;
 static int           nclients = 1;
+static int           first;
 static int           nprocs = 1;
 static int           nsources = 1;
 static int           nrooms;
+static int           max_pending = 256;
 static int           seconds;
 static int           slow;
 static const char   *query = "";
 static const char   *ready_file;
 static const char   *out_file;
+static const char   *stats_file;
 
 static volatile sig_atomic_t  stop;
+static volatile sig_atomic_t  snapshot;
 static lg_result_t           *results;
 
 
@@ -105,6 +127,14 @@ lg_stop(int sig)
 }
 
 
+static void
+lg_snapshot(int sig)
+{
+    (void) sig;
+    snapshot = 1;
+}
+
+
 static uint64_t
 lg_now_us(void)
 {
@@ -113,6 +143,42 @@ lg_now_us(void)
     clock_gettime(CLOCK_REALTIME, &ts);
 
     return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+
+static int
+lg_bucket(uint64_t us)
+{
+    int  shift;
+
+    if (us < 2 * LG_SUB) {
+        return (int) us;
+    }
+
+    shift = 63 - __builtin_clzll(us) - 9;        /* us >> shift: 512..1023 */
+
+    if (shift > LG_MAX_SHIFT) {
+        return LG_NBUCKETS - 1;
+    }
+
+    return 2 * LG_SUB + (shift - 1) * LG_SUB + (int) ((us >> shift) - LG_SUB);
+}
+
+
+/* the smallest value of a bucket */
+
+static uint64_t
+lg_bucket_value(int b)
+{
+    int  shift;
+
+    if (b < 2 * LG_SUB) {
+        return (uint64_t) b;
+    }
+
+    shift = (b - 2 * LG_SUB) / LG_SUB + 1;
+
+    return (uint64_t) ((b - 2 * LG_SUB) % LG_SUB + LG_SUB) << shift;
 }
 
 
@@ -141,6 +207,20 @@ lg_send_text(int fd, const char *text)
 }
 
 
+static void
+lg_close(lg_client_t *c)
+{
+    struct linger  l;
+
+    l.l_onoff = 1;
+    l.l_linger = 0;
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+
+    close(c->fd);
+    c->fd = -1;
+}
+
+
 static int
 lg_connect(lg_client_t *c, int k, int epfd)
 {
@@ -158,19 +238,24 @@ lg_connect(lg_client_t *c, int k, int epfd)
 
     /* 127.0.0.x: a source address per group, so ports do not run out */
 
-    memset(&src, 0, sizeof(src));
-    src.sin_family = AF_INET;
-    src.sin_addr.s_addr = htonl(0x7f000001 + (k % nsources));
+    if (nsources > 1) {
+        memset(&src, 0, sizeof(src));
+        src.sin_family = AF_INET;
+        src.sin_addr.s_addr = htonl(0x7f000001 + (k % nsources));
 
-    if (nsources > 1 && bind(fd, (struct sockaddr *) &src, sizeof(src)) == -1)
-    {
-        close(fd);
-        return -1;
+        /* the port is chosen at connect(), per destination */
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+                   sizeof(one));
+
+        if (bind(fd, (struct sockaddr *) &src, sizeof(src)) == -1) {
+            close(fd);
+            return -1;
+        }
     }
 
     memset(&dst, 0, sizeof(dst));
     dst.sin_family = AF_INET;
-    dst.sin_port = htons(port);
+    dst.sin_port = htons(ports[k % nports]);
     inet_pton(AF_INET, host, &dst.sin_addr);
 
     if (connect(fd, (struct sockaddr *) &dst, sizeof(dst)) == -1
@@ -187,7 +272,13 @@ lg_connect(lg_client_t *c, int k, int epfd)
     ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
     ev.data.ptr = c;
 
-    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+        close(fd);
+        c->fd = -1;
+        return -1;
+    }
+
+    return 0;
 }
 
 
@@ -222,7 +313,7 @@ lg_handshake(lg_client_t *c, int k)
                  "Upgrade: websocket\r\n"
                  "Sec-WebSocket-Version: 13\r\n"
                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
-                 room, q, host, port);
+                 room, q, host, ports[k % nports]);
 
     c->state = LG_HANDSHAKE;
 
@@ -231,10 +322,9 @@ lg_handshake(lg_client_t *c, int k)
 
 
 static void
-lg_latency(lg_result_t *r, const char *p, size_t n)
+lg_latency(lg_result_t *r, const char *p, size_t n, uint64_t now)
 {
-    uint64_t  sent, now;
-    char     *end, tmp[32];
+    uint64_t  sent;
     size_t    i;
 
     /* 42["name",<number>,... */
@@ -247,23 +337,17 @@ lg_latency(lg_result_t *r, const char *p, size_t n)
         return;
     }
 
-    n = n - i - 1 < sizeof(tmp) - 1 ? n - i - 1 : sizeof(tmp) - 1;
-    memcpy(tmp, p + i + 1, n);
-    tmp[n] = '\0';
+    sent = 0;
 
-    sent = strtoull(tmp, &end, 10);
-    now = lg_now_us();
+    for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+        sent = sent * 10 + (uint64_t) (p[i] - '0');
+    }
 
-    if (sent == 0 || sent > now) {
+    if (sent == 0 || sent > now + 1000000) {
         return;
     }
 
-    /* a bounded sample: every event while it fits, then every 16th */
-
-    if (r->nlat < sizeof(r->lat) / sizeof(r->lat[0])) {
-        r->lat[r->nlat] = (uint32_t) (now - sent);
-    }
-
+    r->hist[lg_bucket(sent > now ? 0 : now - sent)]++;
     r->nlat++;
 }
 
@@ -275,10 +359,11 @@ lg_frames(lg_client_t *c, lg_result_t *r)
 {
     uint8_t   *p;
     size_t     off, hl;
-    uint64_t   len;
+    uint64_t   len, now;
     int        op;
 
     off = 0;
+    now = 0;
 
     for ( ;; ) {
         p = (uint8_t *) c->buf + off;
@@ -352,7 +437,10 @@ lg_frames(lg_client_t *c, lg_result_t *r)
 
                 } else if (len >= 2 && p[1] == '2') {
                     r->events++;
-                    lg_latency(r, (char *) p + 2, len - 2);
+                    if (now == 0) {
+                        now = lg_now_us();
+                    }
+                    lg_latency(r, (char *) p + 2, len - 2, now);
                 }
                 break;
             }
@@ -372,6 +460,7 @@ lg_frames(lg_client_t *c, lg_result_t *r)
 static int
 lg_read(lg_client_t *c, lg_result_t *r)
 {
+    size_t    want;
     ssize_t   n;
     char     *e;
 
@@ -385,7 +474,8 @@ lg_read(lg_client_t *c, lg_result_t *r)
             c->size *= 2;
         }
 
-        n = recv(c->fd, c->buf + c->len, c->size - c->len, 0);
+        want = c->size - c->len;
+        n = recv(c->fd, c->buf + c->len, want, 0);
 
         if (n == 0) {
             return -1;
@@ -398,12 +488,11 @@ lg_read(lg_client_t *c, lg_result_t *r)
         c->len += n;
 
         if (c->state == LG_HANDSHAKE) {
-            c->buf[c->len < c->size ? c->len : c->size - 1] = '\0';
             e = memmem(c->buf, c->len, "\r\n\r\n", 4);
             if (e == NULL) {
                 continue;
             }
-            if (strncmp(c->buf, "HTTP/1.1 101", 12) != 0) {
+            if (c->len < 12 || strncmp(c->buf, "HTTP/1.1 101", 12) != 0) {
                 return -1;
             }
             e += 4;
@@ -415,6 +504,11 @@ lg_read(lg_client_t *c, lg_result_t *r)
         if (lg_frames(c, r) != 0) {
             return -1;
         }
+
+        if ((size_t) n < want) {
+            /* a short read: the socket is drained (saves a recv) */
+            return 0;
+        }
     }
 }
 
@@ -423,7 +517,7 @@ static void
 lg_events(int epfd, lg_client_t *clients, int from, lg_result_t *r,
     int timeout)
 {
-    int                  n, k;
+    int                  n, k, state;
     lg_client_t         *c;
     struct epoll_event   events[512];
 
@@ -436,11 +530,13 @@ lg_events(int epfd, lg_client_t *clients, int from, lg_result_t *r,
             continue;
         }
 
-        if (c->state == LG_CONNECTING && (events[k].events & EPOLLOUT)) {
-            if (lg_handshake(c, (int) (c - clients) + from) != 0) {
+        if (c->state == LG_CONNECTING) {
+            if (!(events[k].events & EPOLLOUT)
+                || (events[k].events & (EPOLLERR | EPOLLHUP))
+                || lg_handshake(c, (int) (c - clients) + from) != 0)
+            {
                 r->failed++;
-                close(c->fd);
-                c->fd = -1;
+                lg_close(c);
                 continue;
             }
         }
@@ -451,10 +547,17 @@ lg_events(int epfd, lg_client_t *clients, int from, lg_result_t *r,
         }
 
         if (events[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+            state = c->state;
+
             if (lg_read(c, r) != 0) {
-                r->closed++;
-                close(c->fd);
-                c->fd = -1;
+                if (state == LG_CONNECTED) {
+                    r->closed++;
+
+                } else {
+                    r->failed++;
+                }
+
+                lg_close(c);
             }
         }
     }
@@ -465,12 +568,11 @@ static void
 lg_run(int proc, int from, int count)
 {
     int           epfd, i, all_reported;
-    uint64_t      deadline;
+    uint64_t      deadline, done;
     lg_client_t  *clients, *c;
     lg_result_t  *r;
 
     r = &results[proc];
-    memset(r, 0, sizeof(*r));
 
     epfd = epoll_create1(0);
     clients = calloc(count, sizeof(lg_client_t));
@@ -479,28 +581,37 @@ lg_run(int proc, int from, int count)
         exit(2);
     }
 
-    for (i = 0; i < count && !stop; i++) {
-        c = &clients[i];
-        c->size = 8192;
-        c->buf = malloc(c->size);
-        c->fd = -1;
-
-        if (c->buf == NULL || lg_connect(c, from + i, epfd) != 0) {
-            r->failed++;
-        }
-
-        /* keep the server's listen queue sane: handshake as we go */
-
-        if (i % 64 == 63) {
-            lg_events(epfd, clients, from, r, 0);
-        }
+    for (i = 0; i < count; i++) {
+        clients[i].fd = -1;
     }
 
     deadline = 0;
     all_reported = 0;
+    i = 0;
 
     while (!stop) {
-        lg_events(epfd, clients, from, r, 100);
+
+        /* start handshakes while few are in progress */
+
+        for ( ;; ) {
+            done = r->connected + r->failed + r->closed;
+
+            if (i >= count || (uint64_t) i - done >= (uint64_t) max_pending) {
+                break;
+            }
+
+            c = &clients[i];
+            c->size = 8192;
+            c->buf = malloc(c->size);
+
+            if (c->buf == NULL || lg_connect(c, from + i, epfd) != 0) {
+                r->failed++;
+            }
+
+            i++;
+        }
+
+        lg_events(epfd, clients, from, r, i < count ? 10 : 100);
 
         if (!all_reported && r->connected + r->failed + r->closed
                              >= (uint64_t) count)
@@ -519,7 +630,7 @@ lg_run(int proc, int from, int count)
 
     for (i = 0; i < count; i++) {
         if (clients[i].fd != -1) {
-            close(clients[i].fd);
+            lg_close(&clients[i]);
         }
         free(clients[i].buf);
     }
@@ -531,12 +642,138 @@ lg_run(int proc, int from, int count)
 }
 
 
-static int
-lg_cmp(const void *a, const void *b)
-{
-    uint32_t  x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+typedef struct {
+    uint64_t   connected, failed, events, bytes, closed, nlat;
+    uint64_t   hist[LG_NBUCKETS];
+} lg_total_t;
 
-    return x < y ? -1 : x > y;
+
+static void
+lg_sum(lg_total_t *t)
+{
+    int  i, b;
+
+    memset(t, 0, sizeof(*t));
+
+    for (i = 0; i < nprocs; i++) {
+        t->connected += results[i].connected;
+        t->failed += results[i].failed;
+        t->events += results[i].events;
+        t->bytes += results[i].bytes;
+        t->closed += results[i].closed;
+        t->nlat += results[i].nlat;
+
+        for (b = 0; b < LG_NBUCKETS; b++) {
+            t->hist[b] += results[i].hist[b];
+        }
+    }
+}
+
+
+static uint64_t
+lg_percentile(lg_total_t *t, double q)
+{
+    uint64_t  n, want;
+    int       b;
+
+    n = 0;
+    for (b = 0; b < LG_NBUCKETS; b++) {
+        n += t->hist[b];
+    }
+
+    if (n == 0) {
+        return 0;
+    }
+
+    want = (uint64_t) (q * (double) n);
+    if (want >= n) {
+        want = n - 1;
+    }
+
+    n = 0;
+    for (b = 0; b < LG_NBUCKETS; b++) {
+        n += t->hist[b];
+        if (n > want) {
+            return lg_bucket_value(b);
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+lg_write_snapshot(uint64_t seq)
+{
+    int          b, sep;
+    char         tmp[4096];
+    FILE        *f;
+    lg_total_t  *t;
+
+    t = malloc(sizeof(lg_total_t));
+    if (t == NULL) {
+        return;
+    }
+
+    lg_sum(t);
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", stats_file);
+
+    f = fopen(tmp, "w");
+    if (f == NULL) {
+        free(t);
+        return;
+    }
+
+    fprintf(f, "{\"seq\":%llu,\"clients\":%d,\"connected\":%llu,"
+            "\"failed\":%llu,\"closed\":%llu,\"events\":%llu,"
+            "\"bytes\":%llu,\"latency_samples\":%llu,\"hist\":[",
+            (unsigned long long) seq, nclients,
+            (unsigned long long) t->connected,
+            (unsigned long long) t->failed, (unsigned long long) t->closed,
+            (unsigned long long) t->events, (unsigned long long) t->bytes,
+            (unsigned long long) t->nlat);
+
+    /* [lowest value of the bucket in us, count], non-empty buckets */
+
+    sep = 0;
+
+    for (b = 0; b < LG_NBUCKETS; b++) {
+        if (t->hist[b]) {
+            fprintf(f, "%s[%llu,%llu]", sep ? "," : "",
+                    (unsigned long long) lg_bucket_value(b),
+                    (unsigned long long) t->hist[b]);
+            sep = 1;
+        }
+    }
+
+    fprintf(f, "]}\n");
+    fclose(f);
+
+    rename(tmp, stats_file);
+    free(t);
+}
+
+
+static int
+lg_parse_ports(char *s)
+{
+    char  *p;
+
+    nports = 0;
+
+    for (p = strtok(s, ","); p; p = strtok(NULL, ",")) {
+        if (nports == LG_MAX_PORTS) {
+            return -1;
+        }
+        ports[nports] = atoi(p);
+        if (ports[nports] <= 0 || ports[nports] > 65535) {
+            return -1;
+        }
+        nports++;
+    }
+
+    return nports ? 0 : -1;
 }
 
 
@@ -545,36 +782,50 @@ main(int argc, char **argv)
 {
     int           opt, i, per, from, status;
     pid_t        *pids;
-    uint64_t      connected, failed, events, bytes, closed, nlat, reported;
-    uint32_t     *lat;
-    size_t        nl, j;
+    uint64_t      reported, seq;
     FILE         *out;
+    lg_total_t   *t;
     struct sigaction  sa;
 
-    while ((opt = getopt(argc, argv, "h:p:n:P:s:q:r:t:o:R:S")) != -1) {
+    while ((opt = getopt(argc, argv, "h:p:n:P:s:b:q:r:c:t:o:R:O:S")) != -1) {
         switch (opt) {
         case 'h': host = optarg; break;
-        case 'p': port = atoi(optarg); break;
+        case 'p':
+            if (lg_parse_ports(optarg) != 0) {
+                fprintf(stderr, "loadgen: bad -p\n");
+                return 2;
+            }
+            break;
         case 'n': nclients = atoi(optarg); break;
         case 'P': nprocs = atoi(optarg); break;
         case 's': nsources = atoi(optarg); break;
+        case 'b': first = atoi(optarg); break;
         case 'q': query = optarg; break;
         case 'r': nrooms = atoi(optarg); break;
+        case 'c': max_pending = atoi(optarg); break;
         case 't': seconds = atoi(optarg); break;
         case 'o': out_file = optarg; break;
         case 'R': ready_file = optarg; break;
+        case 'O': stats_file = optarg; break;
         case 'S': slow = 1; break;
         default:
-            fprintf(stderr, "usage: loadgen -p PORT -n CLIENTS [-P PROCS] "
-                    "[-s SOURCES] [-q QUERY] [-r ROOMS] [-t SECONDS] "
-                    "[-o FILE] [-R READY_FILE] [-S]\n");
+            fprintf(stderr, "usage: loadgen -p PORT[,PORT...] -n CLIENTS "
+                    "[-P PROCS] [-s SOURCES] [-b FIRST] [-q QUERY] "
+                    "[-r ROOMS] [-c PENDING] [-t SECONDS] [-o FILE] "
+                    "[-R READY_FILE] [-O STATS_FILE] [-S]\n");
             return 2;
         }
     }
 
-    if (port == 0 || nclients < 1 || nprocs < 1 || nsources < 1) {
+    if (nports == 0 || nclients < 1 || nprocs < 1 || nsources < 1
+        || max_pending < 1 || nsources > 254)
+    {
         fprintf(stderr, "loadgen: -p and -n are required\n");
         return 2;
+    }
+
+    if (nprocs > nclients) {
+        nprocs = nclients;
     }
 
     memset(&sa, 0, sizeof(sa));
@@ -584,21 +835,25 @@ main(int argc, char **argv)
     sigaction(SIGUSR1, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* a snapshot request before the handler is set must not kill us */
+    signal(SIGUSR2, SIG_IGN);
+
     results = mmap(NULL, nprocs * sizeof(lg_result_t),
                    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     pids = calloc(nprocs, sizeof(pid_t));
+    t = malloc(sizeof(lg_total_t));
 
-    if (results == MAP_FAILED || pids == NULL) {
+    if (results == MAP_FAILED || pids == NULL || t == NULL) {
         return 2;
     }
 
     memset(results, 0, nprocs * sizeof(lg_result_t));
 
     per = nclients / nprocs;
-    from = 0;
+    from = first;
 
     for (i = 0; i < nprocs; i++) {
-        int count = (i == nprocs - 1) ? nclients - from : per;
+        int count = (i == nprocs - 1) ? nclients - (from - first) : per;
 
         pids[i] = fork();
 
@@ -609,9 +864,13 @@ main(int argc, char **argv)
         from += count;
     }
 
-    /* the parent reports readiness and waits */
+    sa.sa_handler = lg_snapshot;
+    sigaction(SIGUSR2, &sa, NULL);
+
+    /* the parent reports readiness, writes snapshots and waits */
 
     reported = 0;
+    seq = 0;
 
     for ( ;; ) {
         int  done = 0;
@@ -625,23 +884,32 @@ main(int argc, char **argv)
             }
         }
 
-        connected = failed = closed = 0;
+        if (!reported) {
+            uint64_t  n = 0, connected = 0;
 
-        for (i = 0; i < nprocs; i++) {
-            connected += results[i].connected;
-            failed += results[i].failed;
-            closed += results[i].closed;
+            for (i = 0; i < nprocs; i++) {
+                connected += results[i].connected;
+                n += results[i].connected + results[i].failed
+                     + results[i].closed;
+            }
+
+            if (n >= (uint64_t) nclients) {
+                reported = 1;
+
+                if (ready_file) {
+                    FILE *f = fopen(ready_file, "w");
+                    if (f) {
+                        fprintf(f, "%llu\n", (unsigned long long) connected);
+                        fclose(f);
+                    }
+                }
+            }
         }
 
-        if (!reported && connected + failed + closed >= (uint64_t) nclients) {
-            reported = 1;
-
-            if (ready_file) {
-                FILE *f = fopen(ready_file, "w");
-                if (f) {
-                    fprintf(f, "%llu\n", (unsigned long long) connected);
-                    fclose(f);
-                }
+        if (snapshot) {
+            snapshot = 0;
+            if (stats_file) {
+                lg_write_snapshot(++seq);
             }
         }
 
@@ -657,37 +925,10 @@ main(int argc, char **argv)
             }
         }
 
-        usleep(20000);
+        usleep(5000);
     }
 
-    connected = failed = events = bytes = closed = nlat = 0;
-    nl = 0;
-
-    for (i = 0; i < nprocs; i++) {
-        connected += results[i].connected;
-        failed += results[i].failed;
-        events += results[i].events;
-        bytes += results[i].bytes;
-        closed += results[i].closed;
-        nlat += results[i].nlat;
-        nl += results[i].nlat < LG_MAX_LAT / 16 ? results[i].nlat
-                                                : LG_MAX_LAT / 16;
-    }
-
-    lat = malloc((nl + 1) * sizeof(uint32_t));
-    nl = 0;
-
-    for (i = 0; lat && i < nprocs; i++) {
-        size_t m = results[i].nlat < LG_MAX_LAT / 16 ? results[i].nlat
-                                                     : LG_MAX_LAT / 16;
-        for (j = 0; j < m; j++) {
-            lat[nl++] = results[i].lat[j];
-        }
-    }
-
-    if (lat && nl) {
-        qsort(lat, nl, sizeof(uint32_t), lg_cmp);
-    }
+    lg_sum(t);
 
     out = out_file ? fopen(out_file, "w") : stdout;
     if (out == NULL) {
@@ -696,14 +937,15 @@ main(int argc, char **argv)
 
     fprintf(out, "{\"clients\":%d,\"connected\":%llu,\"failed\":%llu,"
             "\"closed\":%llu,\"events\":%llu,\"bytes\":%llu,"
-            "\"latency_samples\":%llu,\"p50_us\":%u,\"p99_us\":%u,"
-            "\"max_us\":%u}\n",
-            nclients, (unsigned long long) connected,
-            (unsigned long long) failed, (unsigned long long) closed,
-            (unsigned long long) events, (unsigned long long) bytes,
-            (unsigned long long) nlat,
-            nl ? lat[nl / 2] : 0, nl ? lat[(nl * 99) / 100] : 0,
-            nl ? lat[nl - 1] : 0);
+            "\"latency_samples\":%llu,\"p50_us\":%llu,\"p99_us\":%llu,"
+            "\"max_us\":%llu}\n",
+            nclients, (unsigned long long) t->connected,
+            (unsigned long long) t->failed, (unsigned long long) t->closed,
+            (unsigned long long) t->events, (unsigned long long) t->bytes,
+            (unsigned long long) t->nlat,
+            (unsigned long long) lg_percentile(t, 0.50),
+            (unsigned long long) lg_percentile(t, 0.99),
+            (unsigned long long) lg_percentile(t, 1.0));
 
     if (out != stdout) {
         fclose(out);
