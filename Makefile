@@ -85,6 +85,19 @@ e2e: build
 
 test: deps build unit e2e
 
+# the side-by-side benchmark (bench/run.js); quick: BENCH_CLIENTS=2000 make bench
+bench: build $(BUILD)/loadgen $(BUILD)/floor
+	@sh t/deps.sh
+	node bench/run.js
+
+$(BUILD)/loadgen: bench/loadgen.c
+	@mkdir -p $(BUILD)
+	cc -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/floor: bench/floor.c
+	@mkdir -p $(BUILD)
+	cc -O2 -Wall -Wextra -Werror -o $@ $<
+
 fuzz: $(OBJS)/Makefile
 	$(MAKE) -C t/fuzz run FUZZ_TIME=$(FUZZ_TIME)
 

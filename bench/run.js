@@ -1,0 +1,674 @@
+// make bench: nginx with the module, the incumbent Node.js socket.io server
+// and a minimal C floor, side by side in one run on this machine.
+//
+//   node bench/run.js            (make bench builds what it needs first)
+//
+// Everything runs on free loopback ports in a temporary directory: one
+// redis-server, then for each server in turn (never two at once, so that
+// CPU is measured alone):
+//
+//   A. one process (nginx: 1 worker) and BENCH_CLIENTS idle clients, in
+//      rooms of BENCH_ROOM_SIZE: memory per client, then the fan-out
+//      phases (CPU per 100,000 deliveries, latency, loss);
+//   B. two processes (nginx: 2 workers with reuseport; Node: two servers on
+//      the same Redis; floor: two SO_REUSEPORT processes) and
+//      BENCH_CLIENTS_MAX clients: memory per client.  Two, because no
+//      process here may open more than 20,000 files (hard RLIMIT_NOFILE,
+//      no CAP_SYS_RESOURCE to raise it).
+//
+// Clients are bench/loadgen (C, epoll); broadcasts come from
+// @socket.io/redis-emitter on the shared Redis (the floor gets the same
+// packets on its stdin instead).  Each event carries its publish time in
+// microseconds; loadgen turns it into latency.  CPU is utime and stime of
+// every server process from /proc/PID/stat; memory is VmRSS.
+//
+// Environment (defaults for the full run):
+//   BENCH_CLIENTS=10000      clients of part A (quick: BENCH_CLIENTS=2000)
+//   BENCH_CLIENTS_MAX=3x     clients of part B (0: skip part B)
+//   BENCH_ROOM_SIZE=100      clients per room
+//   BENCH_RATE=30000         deliveries per second of the steady phases
+//   BENCH_LAT_RATE=1000      broadcasts per second of the latency phase
+//   BENCH_SECONDS=5          length of each latency phase
+//   BENCH_SERVERS=nginx,node,floor
+//   BENCH_KEEP=1             keep the temporary directory
+"use strict";
+
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { spawn, fork, execFileSync } = require("node:child_process");
+const { performance } = require("node:perf_hooks");
+
+const ROOT = path.resolve(__dirname, "..");
+const BUILD = process.env.BUILD || path.join(ROOT, "build");
+const LOADGEN = path.join(BUILD, "loadgen");
+const FLOOR = path.join(BUILD, "floor");
+
+const int = (v, d) => (v === undefined || v === "" ? d : Number.parseInt(v, 10));
+const env = process.env;
+
+const N = int(env.BENCH_CLIENTS, 10000);
+const NMAX = int(env.BENCH_CLIENTS_MAX, 3 * N);
+const ROOM = int(env.BENCH_ROOM_SIZE, 100);
+const RATE = int(env.BENCH_RATE, 30000);
+const LAT_RATE = int(env.BENCH_LAT_RATE, 1000);
+const SECONDS = int(env.BENCH_SECONDS, 5);
+const SERVERS = (env.BENCH_SERVERS || "nginx,node,floor").split(",").filter(Boolean);
+const NROOMS = Math.max(1, Math.round(N / ROOM));
+const PING_INTERVAL = 300000;          // heartbeats out of the CPU figures
+const PING_TIMEOUT = 60000;
+const PAD = "abcdefghijklmnopqrstuvwxyz012345";
+const HZ = 100;                        // USER_HZ of /proc/PID/stat
+
+// the temporary directory, and the module copied into it: a rebuild of
+// build/ during the run cannot touch the nginx under test
+const DIR = fs.mkdtempSync(path.join(os.tmpdir(), "sio-bench-"));
+fs.chmodSync(DIR, 0o755);
+const MODULE = path.join(DIR, "ngx_http_socketio_module.so");
+fs.copyFileSync(process.env.SOCKETIO_MODULE ||
+  path.join(BUILD, "ngx_http_socketio_module.so"), MODULE);
+fs.chmodSync(MODULE, 0o755);
+process.env.SOCKETIO_MODULE = MODULE;
+
+const H = require("../t/lib/harness.js");
+const { sleep, waitFor, freePort, canConnect, stopProcess } = H;
+
+const log = (...a) => console.log("#", ...a);
+
+// ------------------------------------------------------------ processes
+
+// what this run started, stopped on the way out whatever happens
+const cleanups = new Set();
+
+function onCleanup(fn) {
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
+
+async function cleanupAll() {
+  for (const fn of [...cleanups].reverse()) {
+    try {
+      await fn();
+    } catch {
+      // keep going
+    }
+    cleanups.delete(fn);
+  }
+}
+
+function children(pid) {
+  try {
+    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+      .split("\n").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+// utime and stime (seconds) summed over pids
+function cpu(pids) {
+  let u = 0, s = 0;
+  for (const pid of pids) {
+    try {
+      const st = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      u += Number(f[11]);
+      s += Number(f[12]);
+    } catch {
+      // gone
+    }
+  }
+  return { user: u / HZ, sys: s / HZ };
+}
+
+function rss(pids) {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+      if (m) kb += Number(m[1]);
+    } catch {
+      // gone
+    }
+  }
+  return kb * 1024;
+}
+
+// ------------------------------------------------------------ loadgen
+
+class Loadgen {
+  // ports, n clients numbered from base, rooms r<k % rooms>
+  static async start({ ports, n, base = 0, rooms, tag }) {
+    const lg = new Loadgen();
+    lg.n = n;
+    // per process at most ~7,500 sockets (limit 20,000), at least two
+    // processes (two cores); a source address per process
+    const procs = Math.max(2, Math.ceil(n / 7500));
+    lg.stats = path.join(DIR, `loadgen-${tag}.stats`);
+    lg.out = path.join(DIR, `loadgen-${tag}.json`);
+    lg.seq = 0;
+    const args = ["-p", ports.join(","), "-n", String(n), "-b", String(base),
+      "-P", String(procs), "-s", String(procs), "-r", String(rooms),
+      "-O", lg.stats, "-o", lg.out];
+    lg.proc = spawn(LOADGEN, args, { stdio: ["ignore", "ignore", "inherit"] });
+    lg.proc.on("error", () => {});
+    lg.exited = new Promise((r) => lg.proc.once("exit", r));
+    lg.forget = onCleanup(() => lg.stop());
+    await waitFor(() => children(lg.proc.pid).length === procs, { what: "loadgen processes" });
+    lg.pidList = [lg.proc.pid, ...children(lg.proc.pid)];
+    return lg;
+  }
+
+  pids() {
+    return this.pidList;
+  }
+
+  read() {
+    try {
+      return JSON.parse(fs.readFileSync(this.stats, "utf8"));
+    } catch {
+      return null;
+    }
+  }
+
+  // counters and histogram, now
+  async snapshot() {
+    const want = this.seq + 1;
+    for (let tries = 0; ; tries++) {
+      process.kill(this.proc.pid, "SIGUSR2");
+      const end = Date.now() + 1000;
+      while (Date.now() < end) {
+        const s = this.read();
+        if (s && s.seq >= want) {
+          this.seq = s.seq;
+          return s;
+        }
+        await sleep(5);
+      }
+      if (tries === 10) throw new Error("loadgen does not answer");
+    }
+  }
+
+  // until every client connected, failed or closed; or no progress for 30 s
+  async connected() {
+    let last = -1, since = Date.now();
+    for (;;) {
+      const s = await this.snapshot();
+      const done = s.connected + s.failed + s.closed;
+      if (done >= this.n) return s;
+      if (done !== last) {
+        last = done;
+        since = Date.now();
+      } else if (Date.now() - since > 30000) {
+        return s;
+      }
+      await sleep(250);
+    }
+  }
+
+  async stop() {
+    this.forget();
+    await stopProcess(this.proc, "SIGTERM", 20000);
+  }
+}
+
+// ------------------------------------------------------------ servers
+
+let redis, emitter;
+
+function emitterPublish(room, ts) {
+  if (room === null) emitter.emit("t", ts, PAD);
+  else emitter.to(room).emit("t", ts, PAD);
+}
+
+const SERVER = {
+  async nginx(procs) {
+    const port = await freePort();
+    const ngx = await H.Nginx.start({
+      dir: fs.mkdtempSync(path.join(DIR, "nginx-")),
+      port,
+      workers: procs,
+      nofile: 20000,
+      connections: 19500,
+      logLevel: "notice",
+      conf: `
+    socketio_redis ${redis.url};
+    server {
+        listen 127.0.0.1:${port}${procs > 1 ? " reuseport" : ""} backlog=4096;
+        access_log off;
+        location /socket.io/ {
+            socketio;
+            socketio_join $arg_room;
+            socketio_ping_interval ${PING_INTERVAL / 1000}s;
+            socketio_ping_timeout ${PING_TIMEOUT / 1000}s;
+        }
+    }`,
+    });
+    const forget = onCleanup(() => ngx.stop());
+    // every worker is subscribed before anything is published
+    await redis.waitNumsub("socket.io-request#/#", procs);
+    return {
+      ports: [port],
+      pids: () => [ngx.proc.pid, ...ngx.workerPids()],
+      publish: emitterPublish,
+      errorLog: () => ngx.errorLog(),
+      async stop() {
+        forget();
+        await ngx.stop();
+      },
+    };
+  },
+
+  async node(procs) {
+    const list = [];
+    const stopAll = async () => {
+      await Promise.all(list.map((c) => stopProcess(c.child, "SIGTERM", 10000)));
+    };
+    const forget = onCleanup(stopAll);
+    for (let i = 0; i < procs; i++) {
+      const port = await freePort();
+      const child = fork(path.join(__dirname, "node-server.js"),
+        [String(port), redis.url, String(PING_INTERVAL), String(PING_TIMEOUT)],
+        { execArgv: ["--expose-gc"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+      list.push({ child, port });
+      await new Promise((resolve, reject) => {
+        child.once("message", resolve);
+        child.once("exit", (c) => reject(new Error(`node server exited: ${c}`)));
+      });
+    }
+    await redis.waitNumsub("socket.io-request#/#", procs);
+    return {
+      ports: list.map((c) => c.port),
+      pids: () => list.map((c) => c.child.pid),
+      publish: emitterPublish,
+      async gc() {
+        await Promise.all(list.map(({ child }) => new Promise((resolve) => {
+          const on = (m) => {
+            if (m === "gc-done") {
+              child.off("message", on);
+              resolve();
+            }
+          };
+          child.on("message", on);
+          child.send("gc");
+        })));
+      },
+      async stop() {
+        forget();
+        await stopAll();
+      },
+    };
+  },
+
+  async floor(procs) {
+    const port = await freePort();
+    const child = spawn(FLOOR, ["-p", String(port), "-w", String(procs)],
+      { stdio: ["pipe", "ignore", "inherit"] });
+    child.on("error", () => {});
+    child.stdin.on("error", () => {});
+    const forget = onCleanup(() => stopProcess(child, "SIGTERM", 10000));
+    await waitFor(() => canConnect(port), { what: "floor" });
+    if (procs > 1) {
+      await waitFor(() => children(child.pid).length === procs, { what: "floor processes" });
+    }
+    const pidList = [child.pid, ...(procs > 1 ? children(child.pid) : [])];
+    return {
+      ports: [port],
+      pids: () => pidList,
+      publish(room, ts) {
+        child.stdin.write(`${room === null ? "*" : room} 42["t",${ts},"${PAD}"]\n`);
+      },
+      async stop() {
+        forget();
+        child.stdin.end();
+        await stopProcess(child, "SIGTERM", 10000);
+      },
+    };
+  },
+};
+
+// ------------------------------------------------------------ clock
+
+// microseconds of CLOCK_REALTIME, as loadgen reads it: performance.now()
+// pinned to the moment Date.now() steps to a new millisecond
+let offsetUs = 0;
+
+function calibrate() {
+  const d0 = Date.now();
+  let d;
+  do {
+    d = Date.now();
+  } while (d === d0);
+  offsetUs = d * 1000 - performance.now() * 1000;
+}
+
+const nowUs = () => Math.round(performance.now() * 1000 + offsetUs);
+
+// ------------------------------------------------------------ phases
+
+// members of room j: clients k in [0, n) with k % rooms == j
+const roomSize = (j, n, rooms) => (j < n ? Math.floor((n - 1 - j) / rooms) + 1 : 0);
+
+const D = 50 * N;                       // deliveries per steady phase
+
+const PHASES = [
+  {
+    name: "all", what: `to all (${N}), steady ${RATE / 1000}k deliveries/s`,
+    kind: "steady", rooms: false, count: Math.max(1, Math.round(D / N)), rate: RATE / N,
+  },
+  {
+    name: "rooms", what: `to rooms of ${ROOM}, steady ${RATE / 1000}k deliveries/s`,
+    kind: "steady", rooms: true, count: Math.round(D / ROOM), rate: RATE / ROOM,
+  },
+  {
+    name: "burst", what: "to all, bursts of 5 back to back, 2 s apart",
+    kind: "burst", rooms: false, bursts: 6, per: 5, gap: 2000,
+  },
+  {
+    name: "lat", what: `to rooms of ${ROOM}, ${LAT_RATE}/s for ${SECONDS} s`,
+    kind: "steady", rooms: true, count: LAT_RATE * SECONDS, rate: LAT_RATE,
+  },
+  {
+    name: "lat-low", what: `to rooms of ${ROOM}, 100/s for ${SECONDS} s`,
+    kind: "steady", rooms: true, count: 100 * SECONDS, rate: 100,
+  },
+];
+
+// publishes count events at rate per second; returns the deliveries expected
+async function publishSteady(srv, ph, n, target) {
+  const t0 = performance.now();
+  let i = 0, expected = 0;
+  while (i < ph.count) {
+    const due = Math.min(ph.count, Math.floor((performance.now() - t0) * ph.rate / 1000) + 1);
+    while (i < due) expected += target(i++);
+    if (i < ph.count) {
+      const wait = (i * 1000) / ph.rate - (performance.now() - t0);
+      await sleep(Math.max(1, wait));
+    }
+  }
+  return expected;
+}
+
+async function publishBurst(srv, ph, n, target) {
+  let expected = 0, i = 0;
+  for (let b = 0; b < ph.bursts; b++) {
+    for (let k = 0; k < ph.per; k++) expected += target(i++);
+    if (b < ph.bursts - 1) await sleep(ph.gap);
+  }
+  return expected;
+}
+
+function percentiles(h0, h1) {
+  const before = new Map((h0 || []).map(([v, c]) => [v, c]));
+  const hist = [];
+  let total = 0;
+  for (const [v, c] of h1) {
+    const d = c - (before.get(v) || 0);
+    if (d > 0) {
+      hist.push([v, d]);
+      total += d;
+    }
+  }
+  const at = (q) => {
+    if (!total) return null;
+    const want = Math.min(total - 1, Math.floor(q * total));
+    let seen = 0;
+    for (const [v, c] of hist) {
+      seen += c;
+      if (seen > want) return v;
+    }
+    return null;
+  };
+  return { samples: total, p50: at(0.5), p99: at(0.99), max: at(1) };
+}
+
+async function runPhase(srv, lg, ph, n) {
+  const target = (i) => {
+    if (!ph.rooms) {
+      srv.publish(null, nowUs());
+      return n;
+    }
+    const j = i % NROOMS;
+    srv.publish(`r${j}`, nowUs());
+    return roomSize(j, n, NROOMS);
+  };
+
+  calibrate();
+  await sleep(200);
+  const s0 = await lg.snapshot();
+  const c0 = cpu(srv.pids()), l0 = cpu(lg.pids()), r0 = cpu([redis.proc.pid]);
+  const t0 = performance.now();
+
+  const expected = ph.kind === "burst"
+    ? await publishBurst(srv, ph, n, target)
+    : await publishSteady(srv, ph, n, target);
+  const tp = performance.now();
+
+  // until every delivery arrived, or nothing more arrives for 3 s
+  let s1, last = -1, since = Date.now();
+  for (;;) {
+    s1 = await lg.snapshot();
+    const got = s1.events - s0.events;
+    if (got >= expected) break;
+    if (got !== last) {
+      last = got;
+      since = Date.now();
+    } else if (Date.now() - since > 3000) {
+      break;
+    }
+    await sleep(50);
+  }
+  const t1 = performance.now();
+  const c1 = cpu(srv.pids()), l1 = cpu(lg.pids()), r1 = cpu([redis.proc.pid]);
+
+  const delivered = s1.events - s0.events;
+  const r = {
+    expected, delivered,
+    closed: s1.closed - s0.closed,
+    publishSecs: (tp - t0) / 1000,
+    secs: (t1 - t0) / 1000,
+    user: c1.user - c0.user,
+    sys: c1.sys - c0.sys,
+    loadgen: (l1.user + l1.sys - l0.user - l0.sys),
+    redis: (r1.user + r1.sys - r0.user - r0.sys),
+    lat: percentiles(s0.hist, s1.hist),
+  };
+  const per = delivered ? 1e5 / delivered : 0;
+  log(`  ${ph.name.padEnd(8)} ${delivered}/${expected} delivered in ${r.secs.toFixed(1)} s` +
+    ` (published in ${r.publishSecs.toFixed(1)} s); per 100k: user ${(r.user * per).toFixed(3)} s,` +
+    ` sys ${(r.sys * per).toFixed(3)} s; p50 ${ms(r.lat.p50)} p99 ${ms(r.lat.p99)}` +
+    ` max ${ms(r.lat.max)} ms; loadgen ${Math.max(0, r.loadgen / r.secs * 100).toFixed(0)}% of a core` +
+    ` (${lg.pids().length - 1} procs), redis ${Math.max(0, r.redis / r.secs * 100).toFixed(0)}%`);
+  return r;
+}
+
+const ms = (us) => (us === null || us === undefined ? "-" : (us / 1000).toFixed(2));
+
+// RSS of the server after the dust settles (Node: after full GCs)
+async function settledRss(srv) {
+  await sleep(1000);
+  if (srv.gc) {
+    await srv.gc();
+    await sleep(1000);
+    await srv.gc();
+    await sleep(1000);
+  }
+  return rss(srv.pids());
+}
+
+async function memoryPart(srv, lg, n, base) {
+  const t0 = performance.now();
+  const s = await lg.connected();
+  const connectSecs = (performance.now() - t0) / 1000;
+  const after = await settledRss(srv);
+  const r = {
+    clients: n, connected: s.connected, failed: s.failed, closed: s.closed,
+    connectSecs, base, after, perClient: s.connected ? (after - base) / s.connected : null,
+  };
+  log(`  ${s.connected}/${n} connected in ${connectSecs.toFixed(1)} s` +
+    (s.failed || s.closed ? ` (${s.failed} failed, ${s.closed} closed)` : "") +
+    `; RSS ${(base / 1048576).toFixed(1)} -> ${(after / 1048576).toFixed(1)} MB:` +
+    ` ${r.perClient === null ? "-" : Math.round(r.perClient)} bytes per client`);
+  return r;
+}
+
+async function benchServer(name) {
+  const res = { phases: {} };
+
+  // A: one process
+  log(`${name}: 1 process, ${N} clients in ${NROOMS} rooms`);
+  let srv = await SERVER[name](1);
+  let lg;
+  try {
+    const base = await settledRss(srv);
+    lg = await Loadgen.start({ ports: srv.ports, n: N, rooms: NROOMS, tag: `${name}-a` });
+    res.memA = await memoryPart(srv, lg, N, base);
+    if (res.memA.connected < N) {
+      log(`  ${name}: not every client connected; fan-out skipped`);
+    } else {
+      for (const ph of PHASES) res.phases[ph.name] = await runPhase(srv, lg, ph, N);
+    }
+    if (srv.errorLog) res.errors = srv.errorLog().split("\n")
+      .filter((l) => /\[(alert|crit|emerg|error)\]/.test(l)).slice(0, 5);
+  } finally {
+    if (lg) await lg.stop();
+    await srv.stop();
+  }
+
+  // B: two processes, more clients than one process may hold
+  if (NMAX > 0) {
+    log(`${name}: 2 processes, ${NMAX} clients`);
+    srv = await SERVER[name](2);
+    lg = null;
+    try {
+      const base = await settledRss(srv);
+      lg = await Loadgen.start({ ports: srv.ports, n: NMAX, rooms: Math.max(1, Math.round(NMAX / ROOM)), tag: `${name}-b` });
+      res.memB = await memoryPart(srv, lg, NMAX, base);
+    } finally {
+      if (lg) await lg.stop();
+      await srv.stop();
+    }
+  }
+  return res;
+}
+
+// ------------------------------------------------------------ report
+
+function fmtBytes(b) {
+  if (b === null || b === undefined) return "-";
+  return b >= 10240 ? `${(b / 1024).toFixed(1)} KB` : `${Math.round(b)} B`;
+}
+
+const fmt3 = (x) => (x === null || x === undefined || Number.isNaN(x) ? "-" : x.toFixed(3));
+const ratio = (a, b) => (a === null || b === null || a === undefined || b === undefined || !b
+  ? "-" : (a / b).toFixed(2));
+
+function report(results) {
+  const get = (name, f) => (results[name] ? f(results[name]) : null);
+  const rows = [];
+  const row = (metric, f, show, cmpFloor) => {
+    const v = Object.fromEntries(["nginx", "node", "floor"].map((s) => {
+      try {
+        return [s, get(s, f)];
+      } catch {
+        return [s, null];
+      }
+    }));
+    rows.push([metric, show(v.nginx), show(v.node), show(v.floor),
+      ratio(v.nginx, v.node), cmpFloor ? ratio(v.nginx, v.floor) : ""]);
+  };
+  const sep = () => rows.push(null);
+
+  const memNote = (m) => (m && m.connected < m.clients ? ` (${m.connected} connected)` : "");
+  row(`memory: RSS per idle client, ${N} clients, 1 process`, (r) => r.memA.perClient, fmtBytes, true);
+  if (NMAX > 0) {
+    row(`memory: RSS per idle client, ${NMAX} clients, 2 processes`, (r) => r.memB.perClient, fmtBytes, true);
+  }
+  sep();
+
+  for (const ph of PHASES) {
+    const p = (r) => r.phases[ph.name];
+    const per = (r, k) => (p(r) && p(r).delivered ? p(r)[k] * 1e5 / p(r).delivered : null);
+    rows.push([`${ph.name}: ${ph.what}`, "", "", "", "", ""]);
+    row("  user CPU s per 100k deliveries", (r) => per(r, "user"), fmt3, true);
+    row("  kernel CPU s per 100k deliveries", (r) => per(r, "sys"), fmt3, true);
+    row("  total CPU s per 100k deliveries",
+      (r) => (p(r) && p(r).delivered ? (p(r).user + p(r).sys) * 1e5 / p(r).delivered : null), fmt3, true);
+    row("  latency p50 ms", (r) => p(r).lat.p50, (x) => (x === null ? "-" : ms(x)), true);
+    row("  latency p99 ms", (r) => p(r).lat.p99, (x) => (x === null ? "-" : ms(x)), true);
+    const loss = {};
+    for (const s of ["nginx", "node", "floor"]) {
+      const x = results[s] && results[s].phases[ph.name];
+      loss[s] = x ? `${x.delivered}/${x.expected}` : "-";
+    }
+    rows.push(["  delivered/expected", loss.nginx, loss.node, loss.floor, "", ""]);
+    sep();
+  }
+
+  const head = ["metric", "nginx", "node", "floor", "nginx/node", "nginx/floor"];
+  const all = [head, ...rows.filter(Boolean)];
+  const w = head.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i])))
+    .join("  ");
+  const out = [line(head), w.map((x) => "-".repeat(x)).join("  ")];
+  for (const r of rows) out.push(r ? line(r) : "");
+  console.log(out.join("\n"));
+
+  for (const s of SERVERS) {
+    const r = results[s];
+    if (!r) continue;
+    if (r.memA) console.log(`${s}: ${N} clients connected in ${r.memA.connectSecs.toFixed(1)} s` +
+      memNote(r.memA) + (r.memB ? `; ${NMAX} in ${r.memB.connectSecs.toFixed(1)} s${memNote(r.memB)}` : ""));
+    if (r.errors && r.errors.length) console.log(`${s} error.log:\n  ${r.errors.join("\n  ")}`);
+  }
+}
+
+// ------------------------------------------------------------ main
+
+async function main() {
+  const ver = (p) => {
+    try {
+      return require(path.join(ROOT, "t", "node_modules", p, "package.json")).version;
+    } catch {
+      return "?";
+    }
+  };
+  console.log(`bench: ${os.cpus().length} CPUs (${os.cpus()[0].model}), ${os.release()},` +
+    ` node ${process.version}, socket.io ${ver("socket.io")},` +
+    ` @socket.io/redis-adapter ${ver("@socket.io/redis-adapter")}, load ${os.loadavg()[0].toFixed(2)}`);
+  console.log(`clients ${N} (part B: ${NMAX}), rooms of ${ROOM}, payload 42["t",<time>,"${PAD}"],` +
+    ` heartbeat ${PING_INTERVAL / 1000}s (out of the CPU figures), temp ${DIR}`);
+
+  redis = await H.Redis.start({ dir: fs.mkdtempSync(path.join(DIR, "redis-")) });
+  onCleanup(() => redis.stop("SIGTERM"));
+  emitter = await H.startEmitter(redis.url);
+  onCleanup(() => emitter.close());
+
+  const results = {};
+  for (const s of SERVERS) {
+    if (!SERVER[s]) throw new Error(`unknown server ${s}`);
+    results[s] = await benchServer(s);
+  }
+  console.log("");
+  report(results);
+}
+
+let stopping = false;
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, async () => {
+    if (stopping) return;
+    stopping = true;
+    log(`${sig}: stopping what the bench started`);
+    await cleanupAll();
+    process.exit(130);
+  });
+}
+
+main().then(async () => {
+  await cleanupAll();
+  if (!env.BENCH_KEEP) fs.rmSync(DIR, { recursive: true, force: true });
+}, async (e) => {
+  console.error(e);
+  await cleanupAll();
+  process.exit(1);
+});
