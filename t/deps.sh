@@ -37,7 +37,10 @@ fi
 
 cd "$(dirname "$0")"
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+# installed once per lockfile: the stamp holds the lockfile it came from
+# (timestamps alone would reinstall under every fresh checkout or worktree,
+# pulling node_modules away from tests that are running)
+if ! cmp -s package-lock.json node_modules/.installed-from 2>/dev/null; then
     npm ci --no-audit --no-fund --loglevel=error
-    touch node_modules
+    cp package-lock.json node_modules/.installed-from
 fi
