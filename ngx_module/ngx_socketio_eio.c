@@ -895,9 +895,21 @@ ngx_socketio_eio_send(ngx_socketio_conn_t *conn, ngx_socketio_frame_t *frame,
     }
 
     /*
-     * The bound is on the backlog: a single frame larger than the bound
-     * still goes to a client that has nothing pending.
+     * The bound is on the backlog the client leaves unread: a burst that
+     * queues more in one event loop turn is first written out, as far as
+     * the socket takes it.  A single frame larger than the bound still
+     * goes to a client that has nothing pending.
      */
+
+    if (conn->out && conn->out_bytes + frame->len > conn->conf->send_queue
+        && conn->connection->write->ready)
+    {
+        if (ngx_socketio_eio_flush(conn) != NGX_OK) {
+            ngx_socketio_eio_close_posted(conn,
+                                          NGX_SOCKETIO_REASON_TRANSPORT_ERROR);
+            return NGX_DECLINED;
+        }
+    }
 
     if (conn->out && conn->out_bytes + frame->len > conn->conf->send_queue) {
 
