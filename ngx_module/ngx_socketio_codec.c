@@ -46,6 +46,8 @@ typedef struct {
 #define ngx_socketio_codec_entry_key(e)  ((e)->own ? (e)->kbuf : (e)->key)
 
 
+static ngx_int_t ngx_socketio_codec_entries(ngx_socketio_mp_t *mp,
+    ngx_socketio_mp_t *entries, uint32_t *n);
 static ngx_int_t ngx_socketio_codec_packet(ngx_socketio_mp_t *mp,
     ngx_socketio_broadcast_t *bc);
 static ngx_int_t ngx_socketio_codec_opts(ngx_socketio_mp_t *mp,
@@ -183,27 +185,46 @@ ngx_socketio_codec_request(const u_char *msg, size_t len,
 }
 
 
+/* a map at mp: where its n entries start; mp moves past it */
+
+static ngx_int_t
+ngx_socketio_codec_entries(ngx_socketio_mp_t *mp, ngx_socketio_mp_t *entries,
+    uint32_t *n)
+{
+    ngx_socketio_mp_t      next;
+    ngx_socketio_mp_obj_t  o;
+
+    next = *mp;
+
+    if (ngx_socketio_mp_skip(&next) != NGX_OK
+        || ngx_socketio_mp_read(mp, &o) != NGX_OK
+        || o.type != NGX_SOCKETIO_MP_MAP)
+    {
+        return NGX_ERROR;
+    }
+
+    *entries = *mp;
+    *n = o.len;
+    *mp = next;
+
+    return NGX_OK;
+}
+
+
 /* packet: {"type", "data", "nsp", ["id"]}; mp moves past it */
 
 static ngx_int_t
 ngx_socketio_codec_packet(ngx_socketio_mp_t *mp, ngx_socketio_broadcast_t *bc)
 {
+    uint32_t               n;
     ngx_socketio_mp_t      packet, v;
-    ngx_socketio_mp_obj_t  o, p;
+    ngx_socketio_mp_obj_t  o;
 
-    v = *mp;
-
-    if (ngx_socketio_mp_skip(&v) != NGX_OK
-        || ngx_socketio_mp_read(mp, &p) != NGX_OK
-        || p.type != NGX_SOCKETIO_MP_MAP)
-    {
+    if (ngx_socketio_codec_entries(mp, &packet, &n) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    packet = *mp;
-    *mp = v;
-
-    if (ngx_socketio_mp_map_find(&packet, p.len, "type", &v) != NGX_OK
+    if (ngx_socketio_mp_map_find(&packet, n, "type", &v) != NGX_OK
         || ngx_socketio_mp_read(&v, &o) != NGX_OK
         || o.type != NGX_SOCKETIO_MP_UINT || o.v.u > 6)
     {
@@ -212,7 +233,7 @@ ngx_socketio_codec_packet(ngx_socketio_mp_t *mp, ngx_socketio_broadcast_t *bc)
 
     bc->type = (ngx_uint_t) o.v.u;
 
-    if (ngx_socketio_mp_map_find(&packet, p.len, "data", &bc->data)
+    if (ngx_socketio_mp_map_find(&packet, n, "data", &bc->data)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -266,7 +287,7 @@ ngx_socketio_codec_packet(ngx_socketio_mp_t *mp, ngx_socketio_broadcast_t *bc)
         }
     }
 
-    switch (ngx_socketio_mp_map_find(&packet, p.len, "nsp", &v)) {
+    switch (ngx_socketio_mp_map_find(&packet, n, "nsp", &v)) {
 
     case NGX_OK:
         if (ngx_socketio_mp_read(&v, &o) != NGX_OK
@@ -289,7 +310,7 @@ ngx_socketio_codec_packet(ngx_socketio_mp_t *mp, ngx_socketio_broadcast_t *bc)
 
     bc->id = NGX_SOCKETIO_NO_ID;
 
-    switch (ngx_socketio_mp_map_find(&packet, p.len, "id", &v)) {
+    switch (ngx_socketio_mp_map_find(&packet, n, "id", &v)) {
 
     case NGX_OK:
         if (ngx_socketio_mp_read(&v, &o) != NGX_OK) {
@@ -321,27 +342,20 @@ ngx_socketio_codec_packet(ngx_socketio_mp_t *mp, ngx_socketio_broadcast_t *bc)
 static ngx_int_t
 ngx_socketio_codec_opts(ngx_socketio_mp_t *mp, ngx_socketio_broadcast_t *bc)
 {
+    uint32_t               n;
     ngx_socketio_mp_t      opts, v;
-    ngx_socketio_mp_obj_t  o, op;
+    ngx_socketio_mp_obj_t  o;
 
-    v = *mp;
-
-    if (ngx_socketio_mp_skip(&v) != NGX_OK
-        || ngx_socketio_mp_read(mp, &op) != NGX_OK
-        || op.type != NGX_SOCKETIO_MP_MAP)
-    {
+    if (ngx_socketio_codec_entries(mp, &opts, &n) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    opts = *mp;
-    *mp = v;
 
     bc->nrooms = 0;
     bc->nexcept = 0;
     bc->flags = 0;
     bc->timeout = 0;
 
-    if (ngx_socketio_mp_map_find(&opts, op.len, "rooms", &v) == NGX_OK) {
+    if (ngx_socketio_mp_map_find(&opts, n, "rooms", &v) == NGX_OK) {
         if (ngx_socketio_mp_read(&v, &o) != NGX_OK
             || o.type != NGX_SOCKETIO_MP_ARRAY)
         {
@@ -352,7 +366,7 @@ ngx_socketio_codec_opts(ngx_socketio_mp_t *mp, ngx_socketio_broadcast_t *bc)
         bc->nrooms = o.len;
     }
 
-    if (ngx_socketio_mp_map_find(&opts, op.len, "except", &v) == NGX_OK) {
+    if (ngx_socketio_mp_map_find(&opts, n, "except", &v) == NGX_OK) {
         if (ngx_socketio_mp_read(&v, &o) != NGX_OK
             || o.type != NGX_SOCKETIO_MP_ARRAY)
         {
@@ -363,7 +377,7 @@ ngx_socketio_codec_opts(ngx_socketio_mp_t *mp, ngx_socketio_broadcast_t *bc)
         bc->nexcept = o.len;
     }
 
-    if (ngx_socketio_mp_map_find(&opts, op.len, "flags", &v) == NGX_OK) {
+    if (ngx_socketio_mp_map_find(&opts, n, "flags", &v) == NGX_OK) {
         ngx_socketio_mp_t      fl;
         ngx_socketio_mp_obj_t  f;
 

@@ -31,8 +31,18 @@ static void ngx_socketio_ops_collect(ngx_socketio_socket_t *s, void *data);
 static ngx_int_t ngx_socketio_ops_select(ngx_socketio_nsp_t *nsp,
     ngx_socketio_opts_t *opts, ngx_socketio_ops_list_t *list);
 static void ngx_socketio_ops_list_free(ngx_socketio_ops_list_t *list);
+
+/* one socket in a JSON array, after a comma unless it is the first */
+typedef void (*ngx_socketio_ops_write_pt)(ngx_socketio_wbuf_t *b,
+    ngx_socketio_socket_t *s, ngx_uint_t comma);
+
 static void ngx_socketio_ops_sid(ngx_socketio_wbuf_t *b,
     ngx_socketio_socket_t *s, ngx_uint_t comma);
+static void ngx_socketio_ops_socket_json(ngx_socketio_wbuf_t *b,
+    ngx_socketio_socket_t *s, ngx_uint_t comma);
+static ngx_uint_t ngx_socketio_ops_array(ngx_socketio_nsp_t *nsp,
+    ngx_socketio_opts_t *opts, ngx_socketio_wbuf_t *b,
+    ngx_socketio_ops_write_pt write);
 
 
 static ngx_int_t
@@ -114,12 +124,17 @@ ngx_socketio_ops_sid(ngx_socketio_wbuf_t *b, ngx_socketio_socket_t *s,
 /* what fetchSockets() returns of a socket (PROTOCOL 4.4, type 5) */
 
 static void
-ngx_socketio_ops_socket_json(ngx_socketio_wbuf_t *b, ngx_socketio_socket_t *s)
+ngx_socketio_ops_socket_json(ngx_socketio_wbuf_t *b, ngx_socketio_socket_t *s,
+    ngx_uint_t comma)
 {
     ngx_socketio_member_t  *m;
     ngx_socketio_client_t  *client;
 
     client = s->client;
+
+    if (comma) {
+        ngx_socketio_wbuf_addc(b, ',');
+    }
 
     ngx_socketio_wbuf_str(b, "{\"id\":\"");
     ngx_socketio_wbuf_add(b, s->sid, NGX_SOCKETIO_SID_LEN);
@@ -151,9 +166,11 @@ ngx_socketio_ops_socket_json(ngx_socketio_wbuf_t *b, ngx_socketio_socket_t *s)
 }
 
 
-ngx_uint_t
-ngx_socketio_ops_fetch(ngx_socketio_nsp_t *nsp, ngx_socketio_opts_t *opts,
-    ngx_socketio_wbuf_t *b)
+/* a JSON array of the matching sockets, each as "write" puts it */
+
+static ngx_uint_t
+ngx_socketio_ops_array(ngx_socketio_nsp_t *nsp, ngx_socketio_opts_t *opts,
+    ngx_socketio_wbuf_t *b, ngx_socketio_ops_write_pt write)
 {
     ngx_uint_t               i, n;
     ngx_socketio_ops_list_t  list;
@@ -166,11 +183,7 @@ ngx_socketio_ops_fetch(ngx_socketio_nsp_t *nsp, ngx_socketio_opts_t *opts,
     }
 
     for (i = 0; i < list.n; i++) {
-        if (i) {
-            ngx_socketio_wbuf_addc(b, ',');
-        }
-
-        ngx_socketio_ops_socket_json(b, list.s[i]);
+        write(b, list.s[i], i);
     }
 
     n = list.n;
@@ -183,29 +196,18 @@ ngx_socketio_ops_fetch(ngx_socketio_nsp_t *nsp, ngx_socketio_opts_t *opts,
 
 
 ngx_uint_t
+ngx_socketio_ops_fetch(ngx_socketio_nsp_t *nsp, ngx_socketio_opts_t *opts,
+    ngx_socketio_wbuf_t *b)
+{
+    return ngx_socketio_ops_array(nsp, opts, b, ngx_socketio_ops_socket_json);
+}
+
+
+ngx_uint_t
 ngx_socketio_ops_sockets(ngx_socketio_nsp_t *nsp, ngx_socketio_opts_t *opts,
     ngx_socketio_wbuf_t *b)
 {
-    ngx_uint_t               i, n;
-    ngx_socketio_ops_list_t  list;
-
-    ngx_socketio_wbuf_addc(b, '[');
-
-    if (ngx_socketio_ops_select(nsp, opts, &list) != NGX_OK) {
-        b->failed = 1;
-        return 0;
-    }
-
-    for (i = 0; i < list.n; i++) {
-        ngx_socketio_ops_sid(b, list.s[i], i);
-    }
-
-    n = list.n;
-    ngx_socketio_ops_list_free(&list);
-
-    ngx_socketio_wbuf_addc(b, ']');
-
-    return n;
+    return ngx_socketio_ops_array(nsp, opts, b, ngx_socketio_ops_sid);
 }
 
 
