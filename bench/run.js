@@ -16,9 +16,9 @@
 //      process here may open more than 20,000 files (hard RLIMIT_NOFILE,
 //      no CAP_SYS_RESOURCE to raise it).
 //
-// Clients are bench/loadgen (C, epoll); broadcasts come from
-// @socket.io/redis-emitter on the shared Redis (the floor gets the same
-// packets on its stdin instead).  Each event carries its publish time in
+// Clients are bench/loadgen (C, epoll); broadcasts are what
+// @socket.io/redis-emitter publishes, byte for byte, sent with a raw PUBLISH
+// to the shared Redis (the floor gets the same packets on its stdin).  Each event carries its publish time in
 // microseconds; loadgen turns it into latency.  CPU is utime and stime of
 // every server process from /proc/PID/stat; memory is VmRSS.
 //
@@ -30,6 +30,7 @@
 //   BENCH_LAT_RATE=1000      broadcasts per second of the latency phase
 //   BENCH_SECONDS=5          length of each latency phase
 //   BENCH_SERVERS=nginx,node,floor
+//   BENCH_PHASES=all,rooms,burst,lat,lat-low
 //   BENCH_KEEP=1             keep the temporary directory
 "use strict";
 
@@ -119,6 +120,13 @@ function cpu(pids) {
     }
   }
   return { user: u / HZ, sys: s / HZ };
+}
+
+// busy and total jiffies of the whole machine (every process, anyone's)
+function machine() {
+  const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - f[4], total };
 }
 
 function rss(pids) {
@@ -214,11 +222,94 @@ class Loadgen {
 
 // ------------------------------------------------------------ servers
 
-let redis, emitter;
+let redis, publisher;
+
+// What @socket.io/redis-emitter publishes for emitter[.to(room)].emit("t",
+// ts, PAD): the real emitter encodes it, into a fake client.
+const tRequire = require("node:module").createRequire(path.join(ROOT, "t", "package.json"));
+
+function emitterMessage(room, ts) {
+  const { Emitter } = tRequire("@socket.io/redis-emitter");
+  let out;
+  const e = new Emitter({ publish: (channel, msg) => { out = { channel, msg }; } });
+  (room === null ? e : e.to(room)).emit("t", ts, PAD);
+  return out;
+}
+
+// The emitter's bytes, published over a raw RESP connection: encoded once
+// per room by the emitter itself, then only the 8 bytes of the timestamp
+// (msgpack uint64) change.  The emitter and node-redis cost ~0.5 ms of CPU
+// per publish on this machine, which would load the 2 cores the servers
+// and loadgen share; this costs a copy and a write.
+class Publisher {
+  static async start(port) {
+    const p = new Publisher();
+    p.templates = new Map();
+    p.replies = 0;
+    p.errors = 0;
+    p.sock = require("node:net").connect({ port, host: "127.0.0.1" });
+    p.sock.setNoDelay(true);
+    p.sock.on("data", (d) => {
+      for (const c of d) {
+        if (c === 0x3a) p.replies++;        // ":<subscribers>"
+        else if (c === 0x2d) p.errors++;    // "-ERR"
+      }
+    });
+    p.sock.on("error", () => {});
+    await new Promise((resolve, reject) => {
+      p.sock.once("connect", resolve);
+      p.sock.once("error", reject);
+    });
+    // the template is the emitter's message, byte for byte
+    for (const room of [null, "r0"]) {
+      for (const ts of [1, 2 ** 32 + 5, Date.now() * 1000, 2 ** 52 + 3]) {
+        const want = emitterMessage(room, ts);
+        const got = p.message(room, ts);
+        const resp = Buffer.concat([Buffer.from(`*3\r\n$7\r\nPUBLISH\r\n$${Buffer.byteLength(want.channel)}\r\n${want.channel}\r\n$${want.msg.length}\r\n`),
+          want.msg, Buffer.from("\r\n")]);
+        if (ts > 2 ** 32 && !resp.equals(got)) {
+          throw new Error(`raw publish differs from the emitter's for ${room} ${ts}`);
+        }
+      }
+    }
+    return p;
+  }
+
+  template(room) {
+    let t = this.templates.get(room);
+    if (t) return t;
+    const S = 0x0012345678abcdef;           // a uint64 that cannot occur by chance
+    const { channel, msg } = emitterMessage(room, S);
+    const head = Buffer.from(`*3\r\n$7\r\nPUBLISH\r\n$${Buffer.byteLength(channel)}\r\n${channel}\r\n$${msg.length}\r\n`);
+    const buf = Buffer.concat([head, msg, Buffer.from("\r\n")]);
+    const needle = Buffer.alloc(9);
+    needle[0] = 0xcf;
+    needle.writeBigUInt64BE(BigInt(S), 1);
+    const off = buf.indexOf(needle);
+    if (off < 0 || buf.indexOf(needle, off + 1) >= 0) throw new Error("no timestamp in the template");
+    t = { buf, off: off + 1 };
+    this.templates.set(room, t);
+    return t;
+  }
+
+  message(room, ts) {
+    const t = this.template(room);
+    const b = Buffer.from(t.buf);
+    b.writeBigUInt64BE(BigInt(ts), t.off);
+    return b;
+  }
+
+  publish(room, ts) {
+    this.sock.write(this.message(room, ts));
+  }
+
+  close() {
+    this.sock.destroy();
+  }
+}
 
 function emitterPublish(room, ts) {
-  if (room === null) emitter.emit("t", ts, PAD);
-  else emitter.to(room).emit("t", ts, PAD);
+  publisher.publish(room, ts);
 }
 
 const SERVER = {
@@ -351,7 +442,7 @@ const roomSize = (j, n, rooms) => (j < n ? Math.floor((n - 1 - j) / rooms) + 1 :
 
 const D = 50 * N;                       // deliveries per steady phase
 
-const PHASES = [
+const ALL_PHASES = [
   {
     name: "all", what: `to all (${N}), steady ${RATE / 1000}k deliveries/s`,
     kind: "steady", rooms: false, count: Math.max(1, Math.round(D / N)), rate: RATE / N,
@@ -373,6 +464,9 @@ const PHASES = [
     kind: "steady", rooms: true, count: 100 * SECONDS, rate: 100,
   },
 ];
+
+const PHASES = env.BENCH_PHASES === undefined ? ALL_PHASES
+  : ALL_PHASES.filter((p) => env.BENCH_PHASES.split(",").includes(p.name));
 
 // publishes count events at rate per second; returns the deliveries expected
 async function publishSteady(srv, ph, n, target) {
@@ -437,6 +531,7 @@ async function runPhase(srv, lg, ph, n) {
   await sleep(200);
   const s0 = await lg.snapshot();
   const c0 = cpu(srv.pids()), l0 = cpu(lg.pids()), r0 = cpu([redis.proc.pid]);
+  const m0 = machine(), self0 = process.cpuUsage();
   const t0 = performance.now();
 
   const expected = ph.kind === "burst"
@@ -460,6 +555,7 @@ async function runPhase(srv, lg, ph, n) {
   }
   const t1 = performance.now();
   const c1 = cpu(srv.pids()), l1 = cpu(lg.pids()), r1 = cpu([redis.proc.pid]);
+  const m1 = machine(), self1 = process.cpuUsage(self0);
 
   const delivered = s1.events - s0.events;
   const r = {
@@ -471,6 +567,8 @@ async function runPhase(srv, lg, ph, n) {
     sys: c1.sys - c0.sys,
     loadgen: (l1.user + l1.sys - l0.user - l0.sys),
     redis: (r1.user + r1.sys - r0.user - r0.sys),
+    publisher: (self1.user + self1.system) / 1e6,
+    busy: (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total),
     lat: percentiles(s0.hist, s1.hist),
   };
   const per = delivered ? 1e5 / delivered : 0;
@@ -478,7 +576,8 @@ async function runPhase(srv, lg, ph, n) {
     ` (published in ${r.publishSecs.toFixed(1)} s); per 100k: user ${(r.user * per).toFixed(3)} s,` +
     ` sys ${(r.sys * per).toFixed(3)} s; p50 ${ms(r.lat.p50)} p99 ${ms(r.lat.p99)}` +
     ` max ${ms(r.lat.max)} ms; loadgen ${Math.max(0, r.loadgen / r.secs * 100).toFixed(0)}% of a core` +
-    ` (${lg.pids().length - 1} procs), redis ${Math.max(0, r.redis / r.secs * 100).toFixed(0)}%`);
+    ` (${lg.pids().length - 1} procs), redis ${Math.max(0, r.redis / r.secs * 100).toFixed(0)}%,` +
+    ` publisher ${(r.publisher / r.secs * 100).toFixed(0)}%; machine ${(r.busy * 100).toFixed(0)}% busy`);
   return r;
 }
 
@@ -566,7 +665,7 @@ const ratio = (a, b) => (a === null || b === null || a === undefined || b === un
 function report(results) {
   const get = (name, f) => (results[name] ? f(results[name]) : null);
   const rows = [];
-  const row = (metric, f, show, cmpFloor) => {
+  const row = (metric, f, show, cmpFloor, cmpNode = true) => {
     const v = Object.fromEntries(["nginx", "node", "floor"].map((s) => {
       try {
         return [s, get(s, f)];
@@ -575,7 +674,7 @@ function report(results) {
       }
     }));
     rows.push([metric, show(v.nginx), show(v.node), show(v.floor),
-      ratio(v.nginx, v.node), cmpFloor ? ratio(v.nginx, v.floor) : ""]);
+      cmpNode ? ratio(v.nginx, v.node) : "", cmpFloor ? ratio(v.nginx, v.floor) : ""]);
   };
   const sep = () => rows.push(null);
 
@@ -602,6 +701,10 @@ function report(results) {
       loss[s] = x ? `${x.delivered}/${x.expected}` : "-";
     }
     rows.push(["  delivered/expected", loss.nginx, loss.node, loss.floor, "", ""]);
+    row("  loadgen CPU, % of one core", (r) => (p(r).loadgen / p(r).secs) * 100,
+      (x) => (x === null ? "-" : x.toFixed(0)), false, false);
+    row(`  whole machine busy % (${os.cpus().length} cores, anyone's processes)`, (r) => p(r).busy * 100,
+      (x) => (x === null ? "-" : x.toFixed(0)), false, false);
     sep();
   }
 
@@ -641,8 +744,8 @@ async function main() {
 
   redis = await H.Redis.start({ dir: fs.mkdtempSync(path.join(DIR, "redis-")) });
   onCleanup(() => redis.stop("SIGTERM"));
-  emitter = await H.startEmitter(redis.url);
-  onCleanup(() => emitter.close());
+  publisher = await Publisher.start(redis.port);
+  onCleanup(() => publisher.close());
 
   const results = {};
   for (const s of SERVERS) {
