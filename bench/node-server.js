@@ -2,7 +2,7 @@
 // classic @socket.io/redis-adapter, WebSocket only, joining rooms from the
 // query string as `socketio_join $arg_room;` does in nginx.
 //
-//   node --expose-gc bench/node-server.js PORT REDIS_URL [PING_INTERVAL_MS PING_TIMEOUT_MS]
+//   node --expose-gc bench/node-server.js PORT REDIS_URL KEY [PING_INTERVAL_MS PING_TIMEOUT_MS]
 //
 // Started with an IPC channel (child_process.fork): "gc" runs a full
 // garbage collection twice and answers "gc-done"; "ready" is sent once it
@@ -17,7 +17,7 @@ const { Server } = req("socket.io");
 const { createAdapter } = req("@socket.io/redis-adapter");
 const { createClient } = req("redis");
 
-const [port, redisUrl, pingInterval = "25000", pingTimeout = "20000"] =
+const [port, redisUrl, key = "socket.io", pingInterval = "25000", pingTimeout = "20000"] =
   process.argv.slice(2);
 
 // nginx's $arg_NAME: the raw (still URL-encoded) value of the first
@@ -46,7 +46,7 @@ async function main() {
     pingInterval: Number(pingInterval),
     pingTimeout: Number(pingTimeout),
   });
-  io.adapter(createAdapter(pub, sub));
+  io.adapter(createAdapter(pub, sub, { key }));
 
   // socketio_join $arg_room: split on white space and commas, only empty
   // tokens skipped

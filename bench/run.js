@@ -3,24 +3,28 @@
 //
 //   node bench/run.js            (make bench builds what it needs first)
 //
-// Everything runs on free loopback ports in a temporary directory: one
-// redis-server, then for each server in turn (never two at once, so that
-// CPU is measured alone):
+// Everything runs on free loopback ports in a temporary directory, with one
+// redis-server:
 //
-//   A. one process (nginx: 1 worker) and BENCH_CLIENTS idle clients, in
-//      rooms of BENCH_ROOM_SIZE: memory per client, then the fan-out
-//      phases (CPU per 100,000 deliveries, latency, loss);
-//   B. two processes (nginx: 2 workers with reuseport; Node: two servers on
-//      the same Redis; floor: two SO_REUSEPORT processes) and
-//      BENCH_CLIENTS_MAX clients: memory per client.  Two, because no
+//   A. each server as one process (nginx: 1 worker) with BENCH_CLIENTS idle
+//      clients in rooms of BENCH_ROOM_SIZE: memory per client, measured as
+//      it connects; then, all three connected at once (each with its own
+//      Redis key, so the idle ones receive nothing), the fan-out phases
+//      (CPU per 100,000 deliveries, latency, loss), each phase run for the
+//      three servers back to back, BENCH_ROUNDS times in turning order, so
+//      that the load other people put on this machine falls on all three;
+//   B. each server as two processes (nginx: 2 workers with reuseport; Node:
+//      two servers on the same Redis; floor: two SO_REUSEPORT processes)
+//      with BENCH_CLIENTS_MAX clients: memory per client.  Two, because no
 //      process here may open more than 20,000 files (hard RLIMIT_NOFILE,
-//      no CAP_SYS_RESOURCE to raise it).
+//      and no CAP_SYS_RESOURCE to raise it).
 //
 // Clients are bench/loadgen (C, epoll); broadcasts are what
-// @socket.io/redis-emitter publishes, byte for byte, sent with a raw PUBLISH
-// to the shared Redis (the floor gets the same packets on its stdin).  Each event carries its publish time in
-// microseconds; loadgen turns it into latency.  CPU is utime and stime of
-// every server process from /proc/PID/stat; memory is VmRSS.
+// @socket.io/redis-emitter publishes, byte for byte, sent with a raw
+// PUBLISH to the shared Redis (the floor gets the same packets on its
+// stdin).  Each event carries its publish time in microseconds; loadgen
+// turns it into latency.  CPU is utime and stime of every server process
+// from /proc/PID/stat; memory is VmRSS.
 //
 // Environment (defaults for the full run):
 //   BENCH_CLIENTS=10000      clients of part A (quick: BENCH_CLIENTS=2000)
@@ -28,7 +32,8 @@
 //   BENCH_ROOM_SIZE=100      clients per room
 //   BENCH_RATE=30000         deliveries per second of the steady phases
 //   BENCH_LAT_RATE=1000      broadcasts per second of the latency phase
-//   BENCH_SECONDS=5          length of each latency phase
+//   BENCH_SECONDS=3          length of each latency phase (per round)
+//   BENCH_ROUNDS=2           rounds of phases (figures: all rounds summed)
 //   BENCH_SERVERS=nginx,node,floor
 //   BENCH_PHASES=all,rooms,burst,lat,lat-low
 //   BENCH_KEEP=1             keep the temporary directory
@@ -53,7 +58,8 @@ const NMAX = int(env.BENCH_CLIENTS_MAX, 3 * N);
 const ROOM = int(env.BENCH_ROOM_SIZE, 100);
 const RATE = int(env.BENCH_RATE, 30000);
 const LAT_RATE = int(env.BENCH_LAT_RATE, 1000);
-const SECONDS = int(env.BENCH_SECONDS, 5);
+const SECONDS = int(env.BENCH_SECONDS, 3);
+const ROUNDS = int(env.BENCH_ROUNDS, 2);
 const SERVERS = (env.BENCH_SERVERS || "nginx,node,floor").split(",").filter(Boolean);
 const NROOMS = Math.max(1, Math.round(N / ROOM));
 const PING_INTERVAL = 300000;          // heartbeats out of the CPU figures
@@ -228,10 +234,10 @@ let redis, publisher;
 // ts, PAD): the real emitter encodes it, into a fake client.
 const tRequire = require("node:module").createRequire(path.join(ROOT, "t", "package.json"));
 
-function emitterMessage(room, ts) {
+function emitterMessage(key, room, ts) {
   const { Emitter } = tRequire("@socket.io/redis-emitter");
   let out;
-  const e = new Emitter({ publish: (channel, msg) => { out = { channel, msg }; } });
+  const e = new Emitter({ publish: (channel, msg) => { out = { channel, msg }; } }, { key });
   (room === null ? e : e.to(room)).emit("t", ts, PAD);
   return out;
 }
@@ -263,8 +269,8 @@ class Publisher {
     // the template is the emitter's message, byte for byte
     for (const room of [null, "r0"]) {
       for (const ts of [1, 2 ** 32 + 5, Date.now() * 1000, 2 ** 52 + 3]) {
-        const want = emitterMessage(room, ts);
-        const got = p.message(room, ts);
+        const want = emitterMessage("k", room, ts);
+        const got = p.message("k", room, ts);
         const resp = Buffer.concat([Buffer.from(`*3\r\n$7\r\nPUBLISH\r\n$${Buffer.byteLength(want.channel)}\r\n${want.channel}\r\n$${want.msg.length}\r\n`),
           want.msg, Buffer.from("\r\n")]);
         if (ts > 2 ** 32 && !resp.equals(got)) {
@@ -275,11 +281,11 @@ class Publisher {
     return p;
   }
 
-  template(room) {
-    let t = this.templates.get(room);
+  template(key, room) {
+    let t = this.templates.get(`${key}\0${room}`);
     if (t) return t;
     const S = 0x0012345678abcdef;           // a uint64 that cannot occur by chance
-    const { channel, msg } = emitterMessage(room, S);
+    const { channel, msg } = emitterMessage(key, room, S);
     const head = Buffer.from(`*3\r\n$7\r\nPUBLISH\r\n$${Buffer.byteLength(channel)}\r\n${channel}\r\n$${msg.length}\r\n`);
     const buf = Buffer.concat([head, msg, Buffer.from("\r\n")]);
     const needle = Buffer.alloc(9);
@@ -288,19 +294,19 @@ class Publisher {
     const off = buf.indexOf(needle);
     if (off < 0 || buf.indexOf(needle, off + 1) >= 0) throw new Error("no timestamp in the template");
     t = { buf, off: off + 1 };
-    this.templates.set(room, t);
+    this.templates.set(`${key}\0${room}`, t);
     return t;
   }
 
-  message(room, ts) {
-    const t = this.template(room);
+  message(key, room, ts) {
+    const t = this.template(key, room);
     const b = Buffer.from(t.buf);
     b.writeBigUInt64BE(BigInt(ts), t.off);
     return b;
   }
 
-  publish(room, ts) {
-    this.sock.write(this.message(room, ts));
+  publish(key, room, ts) {
+    this.sock.write(this.message(key, room, ts));
   }
 
   close() {
@@ -308,12 +314,10 @@ class Publisher {
   }
 }
 
-function emitterPublish(room, ts) {
-  publisher.publish(room, ts);
-}
-
+// Each server under test has its own Redis key (channel prefix), so that
+// the others, idle with their clients connected, receive nothing.
 const SERVER = {
-  async nginx(procs) {
+  async nginx(procs, key) {
     const port = await freePort();
     const ngx = await H.Nginx.start({
       dir: fs.mkdtempSync(path.join(DIR, "nginx-")),
@@ -324,6 +328,7 @@ const SERVER = {
       logLevel: "notice",
       conf: `
     socketio_redis ${redis.url};
+    socketio_key ${key};
     server {
         listen 127.0.0.1:${port}${procs > 1 ? " reuseport" : ""} backlog=4096;
         access_log off;
@@ -337,11 +342,11 @@ const SERVER = {
     });
     const forget = onCleanup(() => ngx.stop());
     // every worker is subscribed before anything is published
-    await redis.waitNumsub("socket.io-request#/#", procs);
+    await redis.waitNumsub(`${key}-request#/#`, procs);
     return {
       ports: [port],
       pids: () => [ngx.proc.pid, ...ngx.workerPids()],
-      publish: emitterPublish,
+      publish: (room, ts) => publisher.publish(key, room, ts),
       errorLog: () => ngx.errorLog(),
       async stop() {
         forget();
@@ -350,7 +355,7 @@ const SERVER = {
     };
   },
 
-  async node(procs) {
+  async node(procs, key) {
     const list = [];
     const stopAll = async () => {
       await Promise.all(list.map((c) => stopProcess(c.child, "SIGTERM", 10000)));
@@ -359,7 +364,7 @@ const SERVER = {
     for (let i = 0; i < procs; i++) {
       const port = await freePort();
       const child = fork(path.join(__dirname, "node-server.js"),
-        [String(port), redis.url, String(PING_INTERVAL), String(PING_TIMEOUT)],
+        [String(port), redis.url, key, String(PING_INTERVAL), String(PING_TIMEOUT)],
         { execArgv: ["--expose-gc"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
       list.push({ child, port });
       await new Promise((resolve, reject) => {
@@ -367,11 +372,11 @@ const SERVER = {
         child.once("exit", (c) => reject(new Error(`node server exited: ${c}`)));
       });
     }
-    await redis.waitNumsub("socket.io-request#/#", procs);
+    await redis.waitNumsub(`${key}-request#/#`, procs);
     return {
       ports: list.map((c) => c.port),
       pids: () => list.map((c) => c.child.pid),
-      publish: emitterPublish,
+      publish: (room, ts) => publisher.publish(key, room, ts),
       async gc() {
         await Promise.all(list.map(({ child }) => new Promise((resolve) => {
           const on = (m) => {
@@ -440,27 +445,27 @@ const nowUs = () => Math.round(performance.now() * 1000 + offsetUs);
 // members of room j: clients k in [0, n) with k % rooms == j
 const roomSize = (j, n, rooms) => (j < n ? Math.floor((n - 1 - j) / rooms) + 1 : 0);
 
-const D = 50 * N;                       // deliveries per steady phase
+const D = 30 * N;                       // deliveries per steady phase and round
 
 const ALL_PHASES = [
   {
-    name: "all", what: `to all (${N}), steady ${RATE / 1000}k deliveries/s`,
+    name: "all", what: `broadcast to all ${N}, ${RATE / N}/s (${RATE / 1000}k deliveries/s)`,
     kind: "steady", rooms: false, count: Math.max(1, Math.round(D / N)), rate: RATE / N,
   },
   {
-    name: "rooms", what: `to rooms of ${ROOM}, steady ${RATE / 1000}k deliveries/s`,
+    name: "rooms", what: `to rooms of ${ROOM}, ${RATE / ROOM}/s (${RATE / 1000}k deliveries/s)`,
     kind: "steady", rooms: true, count: Math.round(D / ROOM), rate: RATE / ROOM,
   },
   {
-    name: "burst", what: "to all, bursts of 5 back to back, 2 s apart",
-    kind: "burst", rooms: false, bursts: 6, per: 5, gap: 2000,
+    name: "burst", what: `to all, bursts of 5 back to back (${5 * N / 1000}k deliveries), 2 s apart`,
+    kind: "burst", rooms: false, bursts: 4, per: 5, gap: 2000,
   },
   {
-    name: "lat", what: `to rooms of ${ROOM}, ${LAT_RATE}/s for ${SECONDS} s`,
+    name: "lat", what: `to rooms of ${ROOM}, ${LAT_RATE}/s (${LAT_RATE * ROOM / 1000}k deliveries/s)`,
     kind: "steady", rooms: true, count: LAT_RATE * SECONDS, rate: LAT_RATE,
   },
   {
-    name: "lat-low", what: `to rooms of ${ROOM}, 100/s for ${SECONDS} s`,
+    name: "lat-low", what: `to rooms of ${ROOM}, 100/s (${100 * ROOM / 1000}k deliveries/s)`,
     kind: "steady", rooms: true, count: 100 * SECONDS, rate: 100,
   },
 ];
@@ -469,7 +474,7 @@ const PHASES = env.BENCH_PHASES === undefined ? ALL_PHASES
   : ALL_PHASES.filter((p) => env.BENCH_PHASES.split(",").includes(p.name));
 
 // publishes count events at rate per second; returns the deliveries expected
-async function publishSteady(srv, ph, n, target) {
+async function publishSteady(ph, target) {
   const t0 = performance.now();
   let i = 0, expected = 0;
   while (i < ph.count) {
@@ -483,7 +488,7 @@ async function publishSteady(srv, ph, n, target) {
   return expected;
 }
 
-async function publishBurst(srv, ph, n, target) {
+async function publishBurst(ph, target) {
   let expected = 0, i = 0;
   for (let b = 0; b < ph.bursts; b++) {
     for (let k = 0; k < ph.per; k++) expected += target(i++);
@@ -492,22 +497,25 @@ async function publishBurst(srv, ph, n, target) {
   return expected;
 }
 
-function percentiles(h0, h1) {
+// the histogram of what arrived between two snapshots: [[us, count], ...]
+function histDelta(h0, h1) {
   const before = new Map((h0 || []).map(([v, c]) => [v, c]));
-  const hist = [];
-  let total = 0;
+  const out = [];
   for (const [v, c] of h1) {
     const d = c - (before.get(v) || 0);
-    if (d > 0) {
-      hist.push([v, d]);
-      total += d;
-    }
+    if (d > 0) out.push([v, d]);
   }
+  return out;
+}
+
+function percentiles(hist) {
+  const h = [...hist].sort((a, b) => a[0] - b[0]);
+  const total = h.reduce((a, [, c]) => a + c, 0);
   const at = (q) => {
     if (!total) return null;
     const want = Math.min(total - 1, Math.floor(q * total));
     let seen = 0;
-    for (const [v, c] of hist) {
+    for (const [v, c] of h) {
       seen += c;
       if (seen > want) return v;
     }
@@ -516,7 +524,10 @@ function percentiles(h0, h1) {
   return { samples: total, p50: at(0.5), p99: at(0.99), max: at(1) };
 }
 
-async function runPhase(srv, lg, ph, n) {
+const ms = (us) => (us === null || us === undefined ? "-" : (us / 1000).toFixed(2));
+const pct = (x, secs) => Math.max(0, (x / secs) * 100).toFixed(0);
+
+async function runPhase(name, srv, lg, ph, n) {
   const target = (i) => {
     if (!ph.rooms) {
       srv.publish(null, nowUs());
@@ -528,15 +539,14 @@ async function runPhase(srv, lg, ph, n) {
   };
 
   calibrate();
-  await sleep(200);
+  await sleep(300);
   const s0 = await lg.snapshot();
   const c0 = cpu(srv.pids()), l0 = cpu(lg.pids()), r0 = cpu([redis.proc.pid]);
   const m0 = machine(), self0 = process.cpuUsage();
   const t0 = performance.now();
 
-  const expected = ph.kind === "burst"
-    ? await publishBurst(srv, ph, n, target)
-    : await publishSteady(srv, ph, n, target);
+  const expected = ph.kind === "burst" ? await publishBurst(ph, target)
+    : await publishSteady(ph, target);
   const tp = performance.now();
 
   // until every delivery arrived, or nothing more arrives for 3 s
@@ -557,31 +567,50 @@ async function runPhase(srv, lg, ph, n) {
   const c1 = cpu(srv.pids()), l1 = cpu(lg.pids()), r1 = cpu([redis.proc.pid]);
   const m1 = machine(), self1 = process.cpuUsage(self0);
 
-  const delivered = s1.events - s0.events;
   const r = {
-    expected, delivered,
+    expected,
+    delivered: s1.events - s0.events,
     closed: s1.closed - s0.closed,
     publishSecs: (tp - t0) / 1000,
     secs: (t1 - t0) / 1000,
     user: c1.user - c0.user,
     sys: c1.sys - c0.sys,
-    loadgen: (l1.user + l1.sys - l0.user - l0.sys),
-    redis: (r1.user + r1.sys - r0.user - r0.sys),
+    loadgen: l1.user + l1.sys - l0.user - l0.sys,
+    redis: r1.user + r1.sys - r0.user - r0.sys,
     publisher: (self1.user + self1.system) / 1e6,
-    busy: (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total),
-    lat: percentiles(s0.hist, s1.hist),
+    busyJiffies: m1.busy - m0.busy,
+    totalJiffies: m1.total - m0.total,
+    hist: histDelta(s0.hist, s1.hist),
   };
-  const per = delivered ? 1e5 / delivered : 0;
-  log(`  ${ph.name.padEnd(8)} ${delivered}/${expected} delivered in ${r.secs.toFixed(1)} s` +
-    ` (published in ${r.publishSecs.toFixed(1)} s); per 100k: user ${(r.user * per).toFixed(3)} s,` +
-    ` sys ${(r.sys * per).toFixed(3)} s; p50 ${ms(r.lat.p50)} p99 ${ms(r.lat.p99)}` +
-    ` max ${ms(r.lat.max)} ms; loadgen ${Math.max(0, r.loadgen / r.secs * 100).toFixed(0)}% of a core` +
-    ` (${lg.pids().length - 1} procs), redis ${Math.max(0, r.redis / r.secs * 100).toFixed(0)}%,` +
-    ` publisher ${(r.publisher / r.secs * 100).toFixed(0)}%; machine ${(r.busy * 100).toFixed(0)}% busy`);
+  logPhase(`${name.padEnd(5)} ${ph.name.padEnd(7)}`, r);
   return r;
 }
 
-const ms = (us) => (us === null || us === undefined ? "-" : (us / 1000).toFixed(2));
+function logPhase(label, r) {
+  const per = r.delivered ? 1e5 / r.delivered : 0;
+  const lat = percentiles(r.hist);
+  log(`  ${label} ${r.delivered}/${r.expected} delivered in ${r.secs.toFixed(1)} s` +
+    ` (published in ${r.publishSecs.toFixed(1)} s); per 100k: user ${(r.user * per).toFixed(3)} s,` +
+    ` sys ${(r.sys * per).toFixed(3)} s; p50 ${ms(lat.p50)} p99 ${ms(lat.p99)} max ${ms(lat.max)} ms;` +
+    `${r.closed ? ` ${r.closed} clients closed;` : ""} loadgen ${pct(r.loadgen, r.secs)}%,` +
+    ` redis ${pct(r.redis, r.secs)}%, publisher ${pct(r.publisher, r.secs)}% of a core;` +
+    ` machine ${(100 * r.busyJiffies / Math.max(1, r.totalJiffies)).toFixed(0)}% busy`);
+}
+
+// the rounds of one phase, summed
+function sumRounds(list) {
+  const t = { hist: [] };
+  for (const r of list) {
+    for (const k of ["expected", "delivered", "closed", "publishSecs", "secs", "user", "sys",
+      "loadgen", "redis", "publisher", "busyJiffies", "totalJiffies"]) {
+      t[k] = (t[k] || 0) + r[k];
+    }
+    t.hist.push(...r.hist);
+  }
+  t.lat = percentiles(t.hist);
+  t.busy = t.busyJiffies / Math.max(1, t.totalJiffies);
+  return t;
+}
 
 // RSS of the server after the dust settles (Node: after full GCs)
 async function settledRss(srv) {
@@ -595,60 +624,90 @@ async function settledRss(srv) {
   return rss(srv.pids());
 }
 
-async function memoryPart(srv, lg, n, base) {
-  const t0 = performance.now();
-  const s = await lg.connected();
-  const connectSecs = (performance.now() - t0) / 1000;
-  const after = await settledRss(srv);
-  const r = {
-    clients: n, connected: s.connected, failed: s.failed, closed: s.closed,
-    connectSecs, base, after, perClient: s.connected ? (after - base) / s.connected : null,
-  };
-  log(`  ${s.connected}/${n} connected in ${connectSecs.toFixed(1)} s` +
-    (s.failed || s.closed ? ` (${s.failed} failed, ${s.closed} closed)` : "") +
-    `; RSS ${(base / 1048576).toFixed(1)} -> ${(after / 1048576).toFixed(1)} MB:` +
-    ` ${r.perClient === null ? "-" : Math.round(r.perClient)} bytes per client`);
-  return r;
-}
-
-async function benchServer(name) {
-  const res = { phases: {} };
-
-  // A: one process
-  log(`${name}: 1 process, ${N} clients in ${NROOMS} rooms`);
-  let srv = await SERVER[name](1);
+async function connectAndMeasure(name, procs, n, rooms, tag) {
+  log(`${name}: ${procs} process${procs > 1 ? "es" : ""}, ${n} clients in ${rooms} rooms`);
+  const srv = await SERVER[name](procs, `bench-${name}`);
   let lg;
   try {
     const base = await settledRss(srv);
-    lg = await Loadgen.start({ ports: srv.ports, n: N, rooms: NROOMS, tag: `${name}-a` });
-    res.memA = await memoryPart(srv, lg, N, base);
-    if (res.memA.connected < N) {
-      log(`  ${name}: not every client connected; fan-out skipped`);
-    } else {
-      for (const ph of PHASES) res.phases[ph.name] = await runPhase(srv, lg, ph, N);
-    }
-    if (srv.errorLog) res.errors = srv.errorLog().split("\n")
-      .filter((l) => /\[(alert|crit|emerg|error)\]/.test(l)).slice(0, 5);
-  } finally {
+    lg = await Loadgen.start({ ports: srv.ports, n, rooms, tag });
+    const t0 = performance.now();
+    const s = await lg.connected();
+    const connectSecs = (performance.now() - t0) / 1000;
+    const after = await settledRss(srv);
+    const mem = {
+      clients: n, connected: s.connected, failed: s.failed, closed: s.closed,
+      connectSecs, base, after, perClient: s.connected ? (after - base) / s.connected : null,
+    };
+    log(`  ${s.connected}/${n} connected in ${connectSecs.toFixed(1)} s` +
+      (s.failed || s.closed ? ` (${s.failed} failed, ${s.closed} closed)` : "") +
+      `; RSS ${(base / 1048576).toFixed(1)} -> ${(after / 1048576).toFixed(1)} MB:` +
+      ` ${mem.perClient === null ? "-" : Math.round(mem.perClient)} bytes per client`);
+    return { srv, lg, mem };
+  } catch (e) {
     if (lg) await lg.stop();
     await srv.stop();
+    throw e;
   }
+}
 
-  // B: two processes, more clients than one process may hold
-  if (NMAX > 0) {
-    log(`${name}: 2 processes, ${NMAX} clients`);
-    srv = await SERVER[name](2);
-    lg = null;
-    try {
-      const base = await settledRss(srv);
-      lg = await Loadgen.start({ ports: srv.ports, n: NMAX, rooms: Math.max(1, Math.round(NMAX / ROOM)), tag: `${name}-b` });
-      res.memB = await memoryPart(srv, lg, NMAX, base);
-    } finally {
-      if (lg) await lg.stop();
-      await srv.stop();
+async function stopPair(p) {
+  if (p.lg) await p.lg.stop();
+  if (p.srv.errorLog) {
+    p.errors = p.srv.errorLog().split("\n")
+      .filter((l) => /\[(alert|crit|emerg|error)\]/.test(l)).slice(0, 5);
+  }
+  await p.srv.stop();
+}
+
+async function bench() {
+  const results = Object.fromEntries(SERVERS.map((s) => [s, { phases: {}, rounds: {} }]));
+
+  // A: one process each, all connected at once (each has its own Redis
+  // key, so the idle ones see none of the others' broadcasts)
+  const up = {};
+  try {
+    for (const s of SERVERS) {
+      up[s] = await connectAndMeasure(s, 1, N, NROOMS, `${s}-a`);
+      results[s].memA = up[s].mem;
+    }
+
+    // the phases, round after round; within a round each phase runs for
+    // every server back to back, the order turning from round to round
+    for (let round = 0; round < ROUNDS && PHASES.length; round++) {
+      log(`round ${round + 1} of ${ROUNDS}`);
+      for (const [i, ph] of PHASES.entries()) {
+        const order = SERVERS.map((_, k) => SERVERS[(k + round + i) % SERVERS.length]);
+        for (const s of order) {
+          if (up[s].mem.connected < N) continue;
+          const r = await runPhase(s, up[s].srv, up[s].lg, ph, N);
+          (results[s].rounds[ph.name] ||= []).push(r);
+        }
+      }
+    }
+  } finally {
+    for (const s of Object.keys(up)) {
+      await stopPair(up[s]);
+      results[s].errors = up[s].errors;
     }
   }
-  return res;
+
+  for (const s of SERVERS) {
+    for (const [name, list] of Object.entries(results[s].rounds)) {
+      results[s].phases[name] = sumRounds(list);
+    }
+  }
+
+  // B: two processes each, more clients than one process may hold
+  if (NMAX > 0) {
+    for (const s of SERVERS) {
+      const p = await connectAndMeasure(s, 2, NMAX, Math.max(1, Math.round(NMAX / ROOM)), `${s}-b`);
+      await stopPair(p);
+      results[s].memB = p.mem;
+    }
+  }
+
+  return results;
 }
 
 // ------------------------------------------------------------ report
@@ -663,12 +722,12 @@ const ratio = (a, b) => (a === null || b === null || a === undefined || b === un
   ? "-" : (a / b).toFixed(2));
 
 function report(results) {
-  const get = (name, f) => (results[name] ? f(results[name]) : null);
   const rows = [];
   const row = (metric, f, show, cmpFloor, cmpNode = true) => {
     const v = Object.fromEntries(["nginx", "node", "floor"].map((s) => {
       try {
-        return [s, get(s, f)];
+        const x = results[s] ? f(results[s]) : null;
+        return [s, x === undefined ? null : x];
       } catch {
         return [s, null];
       }
@@ -677,8 +736,8 @@ function report(results) {
       cmpNode ? ratio(v.nginx, v.node) : "", cmpFloor ? ratio(v.nginx, v.floor) : ""]);
   };
   const sep = () => rows.push(null);
+  const int0 = (x) => (x === null ? "-" : x.toFixed(0));
 
-  const memNote = (m) => (m && m.connected < m.clients ? ` (${m.connected} connected)` : "");
   row(`memory: RSS per idle client, ${N} clients, 1 process`, (r) => r.memA.perClient, fmtBytes, true);
   if (NMAX > 0) {
     row(`memory: RSS per idle client, ${NMAX} clients, 2 processes`, (r) => r.memB.perClient, fmtBytes, true);
@@ -687,12 +746,11 @@ function report(results) {
 
   for (const ph of PHASES) {
     const p = (r) => r.phases[ph.name];
-    const per = (r, k) => (p(r) && p(r).delivered ? p(r)[k] * 1e5 / p(r).delivered : null);
+    const per = (r, x) => (p(r).delivered ? x * 1e5 / p(r).delivered : null);
     rows.push([`${ph.name}: ${ph.what}`, "", "", "", "", ""]);
-    row("  user CPU s per 100k deliveries", (r) => per(r, "user"), fmt3, true);
-    row("  kernel CPU s per 100k deliveries", (r) => per(r, "sys"), fmt3, true);
-    row("  total CPU s per 100k deliveries",
-      (r) => (p(r) && p(r).delivered ? (p(r).user + p(r).sys) * 1e5 / p(r).delivered : null), fmt3, true);
+    row("  user CPU s per 100k deliveries", (r) => per(r, p(r).user), fmt3, true);
+    row("  kernel CPU s per 100k deliveries", (r) => per(r, p(r).sys), fmt3, true);
+    row("  total CPU s per 100k deliveries", (r) => per(r, p(r).user + p(r).sys), fmt3, true);
     row("  latency p50 ms", (r) => p(r).lat.p50, (x) => (x === null ? "-" : ms(x)), true);
     row("  latency p99 ms", (r) => p(r).lat.p99, (x) => (x === null ? "-" : ms(x)), true);
     const loss = {};
@@ -701,10 +759,10 @@ function report(results) {
       loss[s] = x ? `${x.delivered}/${x.expected}` : "-";
     }
     rows.push(["  delivered/expected", loss.nginx, loss.node, loss.floor, "", ""]);
-    row("  loadgen CPU, % of one core", (r) => (p(r).loadgen / p(r).secs) * 100,
-      (x) => (x === null ? "-" : x.toFixed(0)), false, false);
-    row(`  whole machine busy % (${os.cpus().length} cores, anyone's processes)`, (r) => p(r).busy * 100,
-      (x) => (x === null ? "-" : x.toFixed(0)), false, false);
+    row("  server CPU, % of one core", (r) => ((p(r).user + p(r).sys) / p(r).secs) * 100, int0, false, false);
+    row("  loadgen CPU, % of one core", (r) => (p(r).loadgen / p(r).secs) * 100, int0, false, false);
+    row(`  whole machine busy % (${os.cpus().length} cores, anyone's processes)`,
+      (r) => p(r).busy * 100, int0, false, false);
     sep();
   }
 
@@ -712,16 +770,19 @@ function report(results) {
   const all = [head, ...rows.filter(Boolean)];
   const w = head.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
   const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i])))
-    .join("  ");
+    .join("  ").trimEnd();
   const out = [line(head), w.map((x) => "-".repeat(x)).join("  ")];
   for (const r of rows) out.push(r ? line(r) : "");
   console.log(out.join("\n"));
 
+  const memNote = (m) => (m && m.connected < m.clients
+    ? ` (only ${m.connected} connected, ${m.failed} failed, ${m.closed} closed)` : "");
   for (const s of SERVERS) {
     const r = results[s];
-    if (!r) continue;
-    if (r.memA) console.log(`${s}: ${N} clients connected in ${r.memA.connectSecs.toFixed(1)} s` +
-      memNote(r.memA) + (r.memB ? `; ${NMAX} in ${r.memB.connectSecs.toFixed(1)} s${memNote(r.memB)}` : ""));
+    if (r.memA) {
+      console.log(`${s}: ${N} clients connected in ${r.memA.connectSecs.toFixed(1)} s` +
+        memNote(r.memA) + (r.memB ? `; ${NMAX} in ${r.memB.connectSecs.toFixed(1)} s${memNote(r.memB)}` : ""));
+    }
     if (r.errors && r.errors.length) console.log(`${s} error.log:\n  ${r.errors.join("\n  ")}`);
   }
 }
@@ -747,11 +808,10 @@ async function main() {
   publisher = await Publisher.start(redis.port);
   onCleanup(() => publisher.close());
 
-  const results = {};
   for (const s of SERVERS) {
     if (!SERVER[s]) throw new Error(`unknown server ${s}`);
-    results[s] = await benchServer(s);
   }
+  const results = await bench();
   console.log("");
   report(results);
 }
