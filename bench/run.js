@@ -775,6 +775,63 @@ function report(results) {
   for (const r of rows) out.push(r ? line(r) : "");
   console.log(out.join("\n"));
 
+  // the targets of issue 4, checked against this run
+  const g = (s, f) => {
+    try {
+      const x = f(results[s]);
+      return x === undefined || Number.isNaN(x) ? null : x;
+    } catch {
+      return null;
+    }
+  };
+  const ph = (s, name) => g(s, (r) => r.phases[name]);
+  const perD = (x, k) => (x && x.delivered ? (k === "total" ? x.user + x.sys : x[k]) / x.delivered : null);
+  const check = (ok) => (ok === null ? "n/a " : ok ? "met " : "MISS");
+  const t = [];
+  const memA = g("nginx", (r) => r.memA.perClient), memB = g("nginx", (r) => r.memB.perClient);
+  const worst = Math.max(memA ?? 0, memB ?? 0);
+  t.push([check(memA === null ? null : worst <= 3072),
+    `memory <= 3 KB per idle client (stretch 1.5 KB${worst && worst <= 1536 ? ": met" : ""}): ${fmtBytes(memA)}` +
+    (memB !== null ? ` / ${fmtBytes(memB)}` : "")]);
+  for (const name of ["all", "rooms"]) {
+    const n = ph("nginx", name), o = ph("node", name), f = ph("floor", name);
+    if (!n) continue;
+    const uo = perD(o, "user"), un = perD(n, "user");
+    t.push([check(uo === null ? null : un * 10 <= uo),
+      `${name}: user CPU per delivery 10x below Node: ${uo === null ? "-" : (uo / un).toFixed(1)}x`]);
+    const tf = perD(f, "total"), tn = perD(n, "total");
+    t.push([check(tf === null ? null : tn <= 1.25 * tf),
+      `${name}: total CPU per delivery within 1.25x of the floor: ${tf === null ? "-" : (tn / tf).toFixed(2)}x`]);
+  }
+  {
+    const n = ph("nginx", "burst"), f = ph("floor", "burst");
+    if (n) {
+      const tf = perD(f, "total"), tn = perD(n, "total");
+      t.push([check(tf === null ? null : tn < tf),
+        `burst: total CPU per delivery below the floor's: ${tf === null ? "-" : (tn / tf).toFixed(2)}x`]);
+    }
+  }
+  {
+    const n = ph("nginx", "lat"), f = ph("floor", "lat");
+    if (n) {
+      const pn = n.lat.p99, pf = f ? f.lat.p99 : null;
+      t.push([check(pf === null ? null : pn <= 1.25 * pf),
+        `lat: p99 within 1.25x of the floor's p99: ${ms(pn)} vs ${ms(pf)} ms`]);
+      t.push([check(pn < 10000), `lat: p99 under 10 ms at ${N} clients, ${LAT_RATE}/s to rooms of ${ROOM}: ${ms(pn)} ms`]);
+    }
+  }
+  {
+    let lost = 0, any = false;
+    for (const x of Object.values(g("nginx", (r) => r.phases) || {})) {
+      any = true;
+      lost += x.expected - x.delivered;
+    }
+    if (any) t.push([check(lost === 0), `zero loss (nginx, every phase): ${lost} lost`]);
+  }
+  console.log("targets of issue 4, for nginx:");
+  for (const [c, text] of t) console.log(`  ${c}  ${text}`);
+  console.log("");
+
   const memNote = (m) => (m && m.connected < m.clients
     ? ` (only ${m.connected} connected, ${m.failed} failed, ${m.closed} closed)` : "");
   for (const s of SERVERS) {
