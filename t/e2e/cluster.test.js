@@ -326,6 +326,12 @@ for (const mode of ["pattern", "rooms"]) {
         assert.deepEqual(ids(got), ids(select(rooms, except)),
           `in(${JSON.stringify(rooms)}).except(${JSON.stringify(except)})`);
       }
+      // many at once, from both servers: each gets its own answer
+      const many = cases.flatMap(([rooms, except]) => [A, B].map(async (srv) => {
+        const got = await srv.io.in(rooms).except(except).fetchSockets();
+        assert.deepEqual(ids(got), ids(select(rooms, except)));
+      }));
+      await Promise.all(many);
       // the /chat namespace has no sockets yet: nginx answers for it alone
       assert.deepEqual(await A.io.of("/chat").fetchSockets(), []);
     });
@@ -525,6 +531,29 @@ for (const mode of ["pattern", "rooms"]) {
         ws.sock.destroy();
       }
       await eventually(checkRooms, "the raw socket is gone");
+    });
+
+    await t.test("broadcast with acks: a client that leaves before it acks", async () => {
+      const ws = await session(nginx.port);
+      try {
+        const sid = await connectNsp(ws, "/");
+        A.io.in(sid).socketsJoin("rawgone");
+        await eventually(async () => {
+          assert.deepEqual(ids(await A.io.in("rawgone").fetchSockets()), [sid]);
+        }, "the raw socket in rawgone");
+        const from = ws.mark();
+        const res = A.io.to("rawgone").timeout(1500).emitWithAck("q", 2);
+        await ws.nextText((s) => /^42\d+\["q",2\]$/.test(s), from);
+        ws.sock.destroy();
+        // as for a Node client that never answers: the requester's timeout
+        await assert.rejects(res, /operation has timed out/);
+      } finally {
+        ws.sock.destroy();
+      }
+      await eventually(checkRooms, "the raw socket is gone");
+      // and the same worker still counts and forwards acks
+      const r = await A.io.timeout(5000).emitWithAck("ask", "after");
+      assert.deepEqual(ids(r), ids(reg));
     });
 
     await t.test("RemoteSocket: emit, emitWithAck, join, leave on each worker", async () => {
