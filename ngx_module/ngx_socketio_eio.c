@@ -1160,7 +1160,13 @@ ngx_socketio_eio_flush(ngx_socketio_conn_t *conn)
             niov++;
         }
 
-        n = writev(c->fd, iov, niov);
+        /*
+         * one buffer, the common case at a steady rate: send() goes to
+         * the socket directly, writev() through the file layer first
+         */
+
+        n = (niov == 1) ? send(c->fd, iov[0].iov_base, iov[0].iov_len, 0)
+                        : writev(c->fd, iov, niov);
 
         if (n == -1) {
             err = ngx_socket_errno;
