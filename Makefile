@@ -89,6 +89,7 @@ test: deps build unit e2e
 bench: build $(BUILD)/loadgen $(BUILD)/floor
 	@sh t/deps.sh
 	node bench/run.js
+	node bench/fetch.js
 
 $(BUILD)/loadgen: bench/loadgen.c
 	@mkdir -p $(BUILD)
