@@ -24,6 +24,7 @@
 typedef struct {
     ngx_str_t   key;
     ngx_str_t   value;
+    ngx_uint_t  done;
 } ngx_http_socketio_pair_t;
 
 
@@ -34,6 +35,10 @@ static ngx_int_t ngx_http_socketio_handshake_query(ngx_http_request_t *r,
     ngx_socketio_wbuf_t *b);
 static void ngx_http_socketio_unescape(ngx_pool_t *pool, u_char *p,
     size_t len, ngx_str_t *out);
+static ngx_int_t ngx_http_socketio_array_index(ngx_str_t *key,
+    uint32_t *index);
+static void ngx_http_socketio_latin1(ngx_socketio_wbuf_t *b, u_char *p,
+    size_t len);
 
 
 /* what Node's http parser keeps only once (the first wins) */
@@ -56,6 +61,7 @@ ngx_int_t
 ngx_http_socketio_handshake(ngx_http_request_t *r, ngx_str_t *out)
 {
     ngx_msec_t            issued;
+    ngx_table_elt_t      *h;
     ngx_time_t           *tp;
     ngx_socketio_wbuf_t   b;
 
@@ -77,7 +83,11 @@ ngx_http_socketio_handshake(ngx_http_request_t *r, ngx_str_t *out)
 
     ngx_socketio_wbuf_str(&b, ",\"xdomain\":");
 
-    if (ngx_http_socketio_find_header(r, "origin", 6)) {
+    h = ngx_http_socketio_find_header(r, "origin", 6);
+
+    /* !!headers.origin: an empty Origin is no origin */
+
+    if (h && h->value.len) {
         ngx_socketio_wbuf_str(&b, "true");
 
     } else {
@@ -103,7 +113,7 @@ ngx_http_socketio_handshake(ngx_http_request_t *r, ngx_str_t *out)
     ngx_socketio_json_uint(&b, issued);
 
     ngx_socketio_wbuf_str(&b, ",\"url\":");
-    ngx_socketio_json_string(&b, r->unparsed_uri.data, r->unparsed_uri.len);
+    ngx_http_socketio_latin1(&b, r->unparsed_uri.data, r->unparsed_uri.len);
 
     ngx_socketio_wbuf_str(&b, ",\"query\":");
 
@@ -251,7 +261,7 @@ ngx_http_socketio_handshake_headers(ngx_http_request_t *r,
         ngx_socketio_wbuf_addc(b, ':');
 
         if (once) {
-            ngx_socketio_json_string(b, h[i].value.data, h[i].value.len);
+            ngx_http_socketio_latin1(b, h[i].value.data, h[i].value.len);
             continue;
         }
 
@@ -307,7 +317,7 @@ ngx_http_socketio_handshake_headers(ngx_http_request_t *r,
                 b->failed = 1;
 
             } else {
-                ngx_socketio_json_string(b, v.start, v.pos - v.start);
+                ngx_http_socketio_latin1(b, v.start, v.pos - v.start);
             }
 
             ngx_socketio_wbuf_free(&v);
@@ -357,7 +367,9 @@ ngx_http_socketio_handshake_query(ngx_http_request_t *r,
     ngx_socketio_wbuf_t *b)
 {
     u_char                    *p, *end, *amp, *eq;
-    ngx_uint_t                 i, j, n, count, first;
+    uint32_t                   index, min;
+    ngx_str_t                 *value;
+    ngx_uint_t                 i, j, n, first, pass;
     ngx_array_t                pairs;
     ngx_http_socketio_pair_t  *pair, *all;
 
@@ -389,6 +401,8 @@ ngx_http_socketio_handshake_query(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
+        pair->done = 0;
+
         ngx_http_socketio_unescape(r->pool, p, (eq ? eq : amp) - p,
                                    &pair->key);
 
@@ -411,67 +425,68 @@ ngx_http_socketio_handshake_query(ngx_http_request_t *r,
     n = pairs.nelts;
     first = 1;
 
+    /*
+     * Object.fromEntries(searchParams): a key where it first came, with
+     * the value it last had; array-index keys go first, in numeric order,
+     * as JavaScript orders the keys of an object
+     */
+
     ngx_socketio_wbuf_addc(b, '{');
 
-    for (i = 0; i < n; i++) {
+    for (pass = 0; pass < 2; pass++) {
 
-        /* the first of a key writes all of its values */
+        for ( ;; ) {
 
-        for (j = 0; j < i; j++) {
-            if (all[j].key.len == all[i].key.len
-                && ngx_memcmp(all[j].key.data, all[i].key.data,
-                              all[i].key.len) == 0)
-            {
-                break;
-            }
-        }
+            /* pass 0: the smallest index left; pass 1: the next key */
 
-        if (j < i) {
-            continue;
-        }
+            i = n;
+            min = 0;
 
-        count = 0;
-
-        for (j = i; j < n; j++) {
-            if (all[j].key.len == all[i].key.len
-                && ngx_memcmp(all[j].key.data, all[i].key.data,
-                              all[i].key.len) == 0)
-            {
-                count++;
-            }
-        }
-
-        if (!first) {
-            ngx_socketio_wbuf_addc(b, ',');
-        }
-
-        first = 0;
-
-        ngx_socketio_json_string(b, all[i].key.data, all[i].key.len);
-        ngx_socketio_wbuf_addc(b, ':');
-
-        if (count == 1) {
-            ngx_socketio_json_string(b, all[i].value.data, all[i].value.len);
-            continue;
-        }
-
-        ngx_socketio_wbuf_addc(b, '[');
-
-        for (j = i, count = 0; j < n; j++) {
-            if (all[j].key.len == all[i].key.len
-                && ngx_memcmp(all[j].key.data, all[i].key.data,
-                              all[i].key.len) == 0)
-            {
-                if (count++) {
-                    ngx_socketio_wbuf_addc(b, ',');
+            for (j = 0; j < n; j++) {
+                if (all[j].done) {
+                    continue;
                 }
 
-                ngx_socketio_json_string(b, all[j].value.data,
-                                         all[j].value.len);
-            }
-        }
+                if (pass == 1) {
+                    i = j;
+                    break;
+                }
 
-        ngx_socketio_wbuf_addc(b, ']');
+                if (ngx_http_socketio_array_index(&all[j].key, &index)
+                    == NGX_OK
+                    && (i == n || index < min))
+                {
+                    min = index;
+                    i = j;
+                }
+            }
+
+            if (i == n) {
+                break;
+            }
+
+            value = &all[i].value;
+
+            for (j = i; j < n; j++) {
+                if (all[j].key.len == all[i].key.len
+                    && ngx_memcmp(all[j].key.data, all[i].key.data,
+                                  all[i].key.len) == 0)
+                {
+                    value = &all[j].value;
+                    all[j].done = 1;
+                }
+            }
+
+            if (!first) {
+                ngx_socketio_wbuf_addc(b, ',');
+            }
+
+            first = 0;
+
+            ngx_socketio_json_string(b, all[i].key.data, all[i].key.len);
+            ngx_socketio_wbuf_addc(b, ':');
+            ngx_socketio_json_string(b, value->data, value->len);
+        }
     }
 
     ngx_socketio_wbuf_addc(b, '}');
@@ -480,29 +495,128 @@ ngx_http_socketio_handshake_query(ngx_http_request_t *r,
 }
 
 
+/*
+ * application/x-www-form-urlencoded as URLSearchParams decodes it: "+" is
+ * a space, "%" with two hex digits a byte, any other "%" stays; a byte of
+ * the raw URL above 0x7f is the latin1 character Node's parser made of it
+ */
+
 static void
 ngx_http_socketio_unescape(ngx_pool_t *pool, u_char *p, size_t len,
     ngx_str_t *out)
 {
-    u_char  *src, *dst, *plus;
+    u_char  *d, *end, c;
 
-    out->data = ngx_pnalloc(pool, len + 1);
+    out->data = ngx_pnalloc(pool, 2 * len + 1);
     if (out->data == NULL) {
         return;
     }
 
-    ngx_memcpy(out->data, p, len);
+    d = out->data;
+    end = p + len;
 
-    for (plus = out->data; plus < out->data + len; plus++) {
-        if (*plus == '+') {
-            *plus = ' ';
+    while (p < end) {
+        c = *p++;
+
+        if (c == '+') {
+            *d++ = ' ';
+
+        } else if (c == '%' && end - p >= 2
+                   && isxdigit(p[0]) && isxdigit(p[1]))
+        {
+            *d++ = (u_char) (ngx_hextoi(p, 2));
+            p += 2;
+
+        } else if (c >= 0x80) {
+            *d++ = (u_char) (0xc0 | (c >> 6));
+            *d++ = (u_char) (0x80 | (c & 0x3f));
+
+        } else {
+            *d++ = c;
         }
     }
 
-    src = out->data;
-    dst = out->data;
+    out->len = d - out->data;
+}
 
-    ngx_unescape_uri(&dst, &src, len, 0);
 
-    out->len = dst - out->data;
+/* a canonical array index of JavaScript: "0" to "4294967294" */
+
+static ngx_int_t
+ngx_http_socketio_array_index(ngx_str_t *key, uint32_t *index)
+{
+    size_t    i;
+    uint64_t  v;
+
+    if (key->len == 0 || key->len > 10
+        || (key->len > 1 && key->data[0] == '0'))
+    {
+        return NGX_DECLINED;
+    }
+
+    v = 0;
+
+    for (i = 0; i < key->len; i++) {
+        if (key->data[i] < '0' || key->data[i] > '9') {
+            return NGX_DECLINED;
+        }
+
+        v = v * 10 + (key->data[i] - '0');
+    }
+
+    if (v >= 0xffffffff) {
+        return NGX_DECLINED;
+    }
+
+    *index = (uint32_t) v;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A JSON string of header bytes as Node reads them: each byte one latin1
+ * character, so UTF-8 in a header arrives as its bytes' characters
+ */
+
+static void
+ngx_http_socketio_latin1(ngx_socketio_wbuf_t *b, u_char *p, size_t len)
+{
+    size_t               i;
+    ngx_socketio_wbuf_t  t;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] >= 0x80) {
+            break;
+        }
+    }
+
+    if (i == len) {
+        ngx_socketio_json_string(b, p, len);
+        return;
+    }
+
+    if (ngx_socketio_wbuf_init(&t, 2 * len + 1) != NGX_OK) {
+        b->failed = 1;
+        return;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (p[i] >= 0x80) {
+            ngx_socketio_wbuf_addc(&t, (u_char) (0xc0 | (p[i] >> 6)));
+            ngx_socketio_wbuf_addc(&t, (u_char) (0x80 | (p[i] & 0x3f)));
+
+        } else {
+            ngx_socketio_wbuf_addc(&t, p[i]);
+        }
+    }
+
+    if (t.failed) {
+        b->failed = 1;
+
+    } else {
+        ngx_socketio_json_string(b, t.start, ngx_socketio_wbuf_len(&t));
+    }
+
+    ngx_socketio_wbuf_free(&t);
 }

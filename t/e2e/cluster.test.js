@@ -418,11 +418,10 @@ for (const mode of ["pattern", "rooms"]) {
       assert.equal(a.xdomain, false);
     });
 
-    // The next three fail with the module as it is while this is written
-    // (reported with the test): nginx gives a repeated query key as an
-    // array and decodes "%zz" to "zz" (Node: the last one wins, PROTOCOL
-    // 1.1, and "%zz" stays), xdomain true for an empty Origin (Node:
-    // !!headers.origin) and header bytes as UTF-8 (Node's parser: latin1).
+    // Node's quirks, each of which the module once got wrong: a repeated
+    // query key keeps its last value and "%zz" stays (URLSearchParams),
+    // an empty Origin is no origin (!!headers.origin), header bytes are
+    // latin1 characters (Node's HTTP parser).
     await t.test("raw handshake: header bytes beyond ASCII read as latin1, as Node does", async () => {
       // Node's HTTP parser gives each byte of a header value one character
       const [a, b] = await rawPair("EIO=4&transport=websocket", { "X-U": "é😀", Cookie: "n=ü" });
