@@ -14,6 +14,7 @@
 #include "ngx_socketio_ws.h"
 #include "ngx_socketio_rooms.h"
 #include "ngx_socketio_stats.h"
+#include "ngx_socketio_shm.h"
 
 
 #define NGX_HTTP_SOCKETIO_MAX_NSP   256
@@ -33,6 +34,7 @@ static ngx_int_t ngx_http_socketio_data(ngx_http_request_t *r,
     ngx_http_socketio_loc_conf_t *slcf, ngx_str_t *data);
 static void ngx_http_socketio_upgrade_handler(ngx_event_t *ev);
 
+static ngx_int_t ngx_http_socketio_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_socketio_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_socketio_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_socketio_create_loc_conf(ngx_conf_t *cf);
@@ -51,6 +53,7 @@ static char *ngx_http_socketio_data_directive(ngx_conf_t *cf,
 static char *ngx_http_socketio_adapter(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
+static ngx_int_t ngx_http_socketio_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_socketio_init_process(ngx_cycle_t *cycle);
 static void ngx_http_socketio_exit_process(ngx_cycle_t *cycle);
 
@@ -183,7 +186,7 @@ static ngx_command_t  ngx_http_socketio_commands[] = {
 
 static ngx_http_module_t  ngx_http_socketio_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_socketio_postconfiguration,   /* postconfiguration */
 
     ngx_http_socketio_create_main_conf,    /* create main configuration */
     ngx_http_socketio_init_main_conf,      /* init main configuration */
@@ -202,7 +205,7 @@ ngx_module_t  ngx_http_socketio_module = {
     ngx_http_socketio_commands,            /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_socketio_init_module,         /* init module */
     ngx_http_socketio_init_process,        /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -210,12 +213,6 @@ ngx_module_t  ngx_http_socketio_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
-
-
-/* the counters of this worker; in shared memory once a zone exists */
-
-static ngx_socketio_stats_t   ngx_socketio_local_stats;
-ngx_socketio_stats_t         *ngx_socketio_stats = &ngx_socketio_local_stats;
 
 
 static ngx_str_t  ngx_http_socketio_json_type =
@@ -727,6 +724,22 @@ ngx_http_socketio_data(ngx_http_request_t *r,
 
 
 static ngx_int_t
+ngx_http_socketio_init_module(ngx_cycle_t *cycle)
+{
+    ngx_http_socketio_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_socketio_module);
+
+    if (smcf == NULL || smcf->shm_zone == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_socketio_shm_init_module(smcf->shm_zone);
+}
+
+
+static ngx_int_t
 ngx_http_socketio_init_process(ngx_cycle_t *cycle)
 {
     ngx_str_t                      *ns;
@@ -746,7 +759,9 @@ ngx_http_socketio_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    ngx_memzero(ngx_socketio_stats, sizeof(ngx_socketio_stats_t));
+    /* a slot in the zone for this worker's counters, before anything counts */
+
+    ngx_socketio_shm_init_process(smcf->shm_zone, cycle->log);
 
     /* the namespaces of every location, each with its own adapter state */
 
@@ -785,6 +800,36 @@ ngx_http_socketio_exit_process(ngx_cycle_t *cycle)
     ngx_socketio_eio_close_all(cycle);
     ngx_socketio_adapter_exit(cycle);
     ngx_socketio_nsps_free();
+
+    /* the slot goes last: closing the sessions above counted in it */
+
+    ngx_socketio_shm_exit_process();
+}
+
+
+/*
+ * The zone is added once the locations are merged: only an instance with
+ * a socketio location has one.
+ */
+
+static ngx_int_t
+ngx_http_socketio_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_socketio_main_conf_t  *smcf;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_socketio_module);
+
+    if (!smcf->enabled) {
+        return NGX_OK;
+    }
+
+    smcf->shm_zone = ngx_socketio_shm_add(cf, smcf->shm_size,
+                                          &ngx_http_socketio_module);
+    if (smcf->shm_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -803,6 +848,7 @@ ngx_http_socketio_create_main_conf(ngx_conf_t *cf)
      *
      *     smcf->adapter.redis = NULL;
      *     smcf->adapter.key = { 0, NULL };
+     *     smcf->shm_zone = NULL;
      *     smcf->enabled = 0;
      */
 

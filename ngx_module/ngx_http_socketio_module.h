@@ -21,6 +21,7 @@ typedef struct {
     ngx_socketio_adapter_conf_t   adapter;
     ngx_socketio_redis_conf_t     redis;
     size_t                        shm_size;
+    ngx_shm_zone_t               *shm_zone;      /* NULL: not enabled */
     ngx_array_t                   namespaces;    /* ngx_str_t, of all */
     ngx_uint_t                    enabled;       /* a location uses it */
 } ngx_http_socketio_main_conf_t;

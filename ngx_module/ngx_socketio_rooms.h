@@ -38,6 +38,9 @@ struct ngx_socketio_nsp_s {
     ngx_uint_t                nsockets;
     ngx_uint_t                nrooms;
 
+    /* this worker's entry in the shared memory zone, if any */
+    void                     *shm;
+
     /* ack ids of this namespace's broadcasts (Node's nsp._ids) */
     uint64_t                  ack_ids;
 
@@ -58,6 +61,7 @@ struct ngx_socketio_room_s {
     ngx_str_node_t            sn;
     ngx_queue_t               members;
     ngx_uint_t                n;
+    void                     *shm;            /* in the shared index */
     u_char                    name[1];
 };
 

@@ -37,6 +37,7 @@ typedef struct {
     uint64_t    redis_malformed;
     uint64_t    redis_requests;      /* cluster requests received */
     uint64_t    redis_responses;     /* responses published */
+    uint64_t    rooms_unindexed;     /* missing from the shared room index */
 } ngx_socketio_stats_t;
 
 
