@@ -8,6 +8,7 @@
 #include <ngx_core.h>
 #include "ngx_socketio_rooms.h"
 #include "ngx_socketio_socket.h"
+#include "ngx_socketio_shm.h"
 
 
 static void ngx_socketio_rooms_insert_socket(ngx_rbtree_node_t *temp,
@@ -67,6 +68,8 @@ ngx_socketio_nsp_add(ngx_str_t *name, ngx_log_t *log)
 
     nsp->index = ngx_socketio_nsp_list->nelts - 1;
     *slot = nsp;
+
+    ngx_socketio_shm_nsp_add(nsp);
 
     return nsp;
 }
@@ -234,6 +237,8 @@ ngx_socketio_rooms_add_socket(ngx_socketio_socket_t *s)
     ngx_queue_insert_tail(&nsp->all, &s->queue);
     nsp->nsockets++;
 
+    ngx_socketio_shm_sockets(nsp);
+
     if (nsp->room_added) {
         sid.data = s->sid;
         sid.len = NGX_SOCKETIO_SID_LEN;
@@ -260,6 +265,8 @@ ngx_socketio_rooms_remove_socket(ngx_socketio_socket_t *s)
     ngx_rbtree_delete(&nsp->sockets, &s->node);
     ngx_queue_remove(&s->queue);
     nsp->nsockets--;
+
+    ngx_socketio_shm_sockets(nsp);
 
     if (nsp->room_removed) {
         sid.data = s->sid;
@@ -334,6 +341,15 @@ ngx_socketio_rooms_join(ngx_socketio_socket_t *s, ngx_str_t *name)
 
     *last = m;
 
+    /* the instance-wide index: the socket id rooms are not in it */
+
+    if (created) {
+        ngx_socketio_shm_room_add(nsp, room);
+
+    } else {
+        ngx_socketio_shm_room_members(room);
+    }
+
     if (created && nsp->room_added) {
         nsp->room_added(nsp, &room->sn.str);
     }
@@ -372,8 +388,11 @@ ngx_socketio_rooms_unlink(ngx_socketio_nsp_t *nsp, ngx_socketio_member_t *m)
     ngx_free(m);
 
     if (--room->n) {
+        ngx_socketio_shm_room_members(room);
         return;
     }
+
+    ngx_socketio_shm_room_delete(room);
 
     ngx_rbtree_delete(&nsp->rooms, &room->sn.node);
     nsp->nrooms--;
