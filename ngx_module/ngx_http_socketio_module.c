@@ -10,6 +10,7 @@
 #include <ngx_sha1.h>
 #include "ngx_http_socketio_module.h"
 #include "ngx_http_socketio_handshake.h"
+#include "ngx_http_socketio_status.h"
 #include "ngx_socketio_json.h"
 #include "ngx_socketio_ws.h"
 #include "ngx_socketio_rooms.h"
@@ -70,6 +71,13 @@ static ngx_command_t  ngx_http_socketio_commands[] = {
     { ngx_string("socketio"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_socketio,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("socketio_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_socketio_status,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
