@@ -185,6 +185,14 @@ static ngx_http_socketio_status_field_t  ngx_http_socketio_status_fields[] = {
       "Messages from Redis dropped as malformed.",
       0, offsetof(ngx_socketio_stats_t, redis_malformed) },
 
+    { "redis_requests", "redis_requests_total",
+      "Requests received from the cluster (fetchSockets() and others).",
+      0, offsetof(ngx_socketio_stats_t, redis_requests) },
+
+    { "redis_responses", "redis_responses_total",
+      "Responses published to the cluster.",
+      0, offsetof(ngx_socketio_stats_t, redis_responses) },
+
     { "rooms_unindexed", "rooms_unindexed_total",
       "Rooms left out of the room index: the shared memory zone was full.",
       0, offsetof(ngx_socketio_stats_t, rooms_unindexed) },

@@ -247,6 +247,8 @@ const METRICS = {
   redis_reconnects: "socketio_redis_reconnects_total",
   redis_messages: "socketio_redis_messages_total",
   redis_malformed: "socketio_redis_malformed_total",
+  redis_requests: "socketio_redis_requests_total",
+  redis_responses: "socketio_redis_responses_total",
   rooms_unindexed: "socketio_rooms_unindexed_total",
 };
 
@@ -300,7 +302,11 @@ function assertCleanLogExcept(nginx, pid) {
 test("status: exact counts over two workers, JSON and Prometheus agree", async (t) => {
   const redis = await h.Redis.start();
   const nginx = await startNginx(redis);
+  let emitter = null;
+  let node = null;
   t.after(async () => {
+    if (emitter) await emitter.close();
+    if (node) await node.close();
     await nginx.stop();
     nginx.assertCleanLog();
     await redis.stop();
@@ -347,8 +353,7 @@ test("status: exact counts over two workers, JSON and Prometheus agree", async (
   // counters: one broadcast to "lobby" is 14 messages out, and each
   // worker hears it from Redis once; an event nothing routes is counted
   const before = s.totals;
-  const emitter = await h.startEmitter(redis.url);
-  t.after(() => emitter.close());
+  emitter = await h.startEmitter(redis.url);
   const got = Promise.all(clients.filter((c) => c.rooms.includes("lobby"))
     .map((c) => h.nextEvent(c.sockets[0], "news")));
   emitter.to("lobby").emit("news", 1);
@@ -377,6 +382,16 @@ test("status: exact counts over two workers, JSON and Prometheus agree", async (
   const p1 = parsePrometheus((await get(nginx.port, "/status?format=prometheus&rooms=2")).body);
   assert.equal([...p1.samples.keys()].filter((k) => k.startsWith("socketio_room_members")).length,
     2 + 2);
+
+  // a cluster request from Node: each worker answers it, and counts it
+  node = await h.startNodeServer({ redis: redis.url, namespaces: ["/", "/chat"] });
+  await redis.waitNumsub("socket.io-request#/#", 3);
+  const b2 = (await status(nginx.port)).totals;
+  const fetched = await node.io.fetchSockets();
+  assert.equal(fetched.length, s.namespaces["/"].sockets);
+  s = await waitStatus(nginx.port, (x) => x.totals.redis_responses === b2.redis_responses + 2,
+    "the responses counted");
+  assert.equal(s.totals.redis_requests, b2.redis_requests + 2);
 
   // every client gone: the counts go back, the counters stay
   closeClients(clients);
@@ -625,7 +640,9 @@ test("status: a full zone leaves rooms out of the index, logged once, and nothin
   const redis = await h.Redis.start();
   // the smallest zone: the worker table and little room for rooms
   const nginx = await startNginx(redis, { http: "socketio_shm_size 512k;" });
+  let emitter = null;
   t.after(async () => {
+    if (emitter) await emitter.close();
     await nginx.stop();
     nginx.assertCleanLog();
     await redis.stop();
@@ -661,8 +678,7 @@ test("status: a full zone leaves rooms out of the index, logged once, and nothin
   assert.ok(full.length >= 1 && full.length <= 2, full.join("\n"));
 
   // the sockets are whole: a broadcast reaches every room, indexed or not
-  const emitter = await h.startEmitter(redis.url);
-  t.after(() => emitter.close());
+  emitter = await h.startEmitter(redis.url);
   const last = rooms.slice(-1)[0];
   emitter.to(rooms[0]).to(last).emit("hi", 1);
   await raws[0].text(/^42\["hi",1\]$/);
