@@ -53,6 +53,8 @@ static char *ngx_http_socketio_data_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_socketio_adapter(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_socketio_shm_size(ngx_conf_t *cf, void *post,
+    void *data);
 
 static ngx_int_t ngx_http_socketio_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_socketio_init_process(ngx_cycle_t *cycle);
@@ -64,6 +66,10 @@ static ngx_conf_enum_t  ngx_http_socketio_subscribe_modes[] = {
     { ngx_string("rooms"), NGX_SOCKETIO_SUBSCRIBE_ROOMS },
     { ngx_null_string, 0 }
 };
+
+
+static ngx_conf_post_handler_pt  ngx_http_socketio_shm_size_p =
+    ngx_http_socketio_shm_size;
 
 
 static ngx_command_t  ngx_http_socketio_commands[] = {
@@ -130,7 +136,7 @@ static ngx_command_t  ngx_http_socketio_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_socketio_main_conf_t, shm_size),
-      NULL },
+      &ngx_http_socketio_shm_size_p },
 
     { ngx_string("socketio_namespaces"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
@@ -1102,6 +1108,26 @@ ngx_http_socketio_adapter(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                        "\"classic\", \"sharded\" or \"streams\"", &value[1]);
 
     return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_socketio_shm_size(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *sp = data;
+
+    size_t  min;
+
+    min = ngx_socketio_shm_min_size();
+
+    if (*sp < min) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "socketio_shm_size must be at least %uzk",
+                           min / 1024);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 

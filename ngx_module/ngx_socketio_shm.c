@@ -33,26 +33,23 @@ static ngx_uint_t                ngx_socketio_shm_index;
 static ngx_uint_t                ngx_socketio_shm_nomem_logged;
 
 
+size_t
+ngx_socketio_shm_min_size(void)
+{
+    /* the slot table, and pages for the slab allocator's own use */
+
+    return ngx_align(NGX_SOCKETIO_SHM_SLOTS * NGX_SOCKETIO_SHM_SLOT_SIZE,
+                     ngx_pagesize)
+           + 64 * ngx_pagesize;
+}
+
+
 ngx_shm_zone_t *
 ngx_socketio_shm_add(ngx_conf_t *cf, size_t size, void *tag)
 {
-    size_t               min;
     ngx_str_t            name;
     ngx_shm_zone_t      *zone;
     ngx_socketio_shm_t  *shm;
-
-    /* the slot table, and pages for the slab allocator's own use */
-
-    min = ngx_align(NGX_SOCKETIO_SHM_SLOTS * NGX_SOCKETIO_SHM_SLOT_SIZE,
-                    ngx_pagesize)
-          + 64 * ngx_pagesize;
-
-    if (size < min) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "socketio_shm_size must be at least %uzk",
-                           min / 1024);
-        return NULL;
-    }
 
     shm = ngx_pcalloc(cf->pool, sizeof(ngx_socketio_shm_t));
     if (shm == NULL) {

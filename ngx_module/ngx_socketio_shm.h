@@ -107,6 +107,7 @@ typedef struct {
 
 
 /* configuration and process hooks of the module */
+size_t ngx_socketio_shm_min_size(void);
 ngx_shm_zone_t *ngx_socketio_shm_add(ngx_conf_t *cf, size_t size,
     void *tag);
 ngx_int_t ngx_socketio_shm_init_module(ngx_shm_zone_t *zone);

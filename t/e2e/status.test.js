@@ -461,6 +461,27 @@ test("status: methods and arguments; without a socketio location, an empty view"
   assert.equal(sample(p, "socketio_workers"), 0);
 });
 
+test("status: socketio_shm_size below its minimum is refused at its line", () => {
+  const { spawnSync } = require("node:child_process");
+  const fs = require("node:fs");
+  const path = require("node:path");
+  const dir = h.tmpdir("sio-shm-");
+  const conf = path.join(dir, "nginx.conf");
+  fs.writeFileSync(conf, `load_module ${h.MODULE};
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { }
+http {
+    socketio_shm_size 100k;
+    server { listen 127.0.0.1:1; location /socket.io/ { socketio; } }
+}
+`);
+  const r = spawnSync(h.NGINX, ["-t", "-p", dir, "-c", conf], { encoding: "utf8" });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /socketio_shm_size must be at least \d+k in .*nginx\.conf:6/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test("status: kill -9 of a worker, its successor clears the slot, counts recover", async (t) => {
   const redis = await h.Redis.start();
   const nginx = await startNginx(redis);
