@@ -50,11 +50,17 @@ function closedByServer(sock, timeout = 20000) {
   });
 }
 
+async function totals(nginx) {
+  const res = await fetch(`http://127.0.0.1:${nginx.port}/status`);
+  return (await res.json()).totals;
+}
+
 async function setup(t) {
   const redis = await h.Redis.start();
   const nginx = await h.Nginx.start({
     workers: 1, redis: redis.url, logLevel: "warn",
     location: "socketio_send_queue 64k; socketio_ping_interval 120s;",
+    locations: "location = /status { socketio_status; }",
   });
   const emitter = await h.startEmitter(redis.url);
   await redis.waitNumsub("socket.io-request#/#", 1);
@@ -87,6 +93,7 @@ test("a client that stops reading is closed as a slow consumer; the others get e
   await h.waitFor(() => /closing a slow consumer/.test(nginx.errorLog()),
     { timeout: 20000, what: "the slow consumer log line" });
   await closedByServer(slow);
+  assert.equal((await totals(nginx)).slow_consumers, 1);
 
   // the fast client is still served
   const again = h.nextEvent(fast, "after");
@@ -112,6 +119,9 @@ test("volatile packets are dropped for a client that stops reading, which stays 
   await fence;
   assert.ok(got > 0, "the fast client received volatile packets");
   assert.doesNotMatch(nginx.errorLog(), /closing a slow consumer/);
+  const st = await totals(nginx);
+  assert.equal(st.slow_consumers, 0);
+  assert.ok(st.dropped_volatile > 0, "volatile packets were dropped for the stalled client");
 
   // the stalled client is still there: it reads again and gets an event
   // sent to it after the volatile burst
