@@ -55,6 +55,7 @@ static ngx_int_t ngx_socketio_eio_message(ngx_socketio_conn_t *conn,
 static ngx_int_t ngx_socketio_eio_heartbeat(ngx_socketio_conn_t *conn);
 static void ngx_socketio_eio_arm(ngx_socketio_conn_t *conn);
 static ngx_int_t ngx_socketio_eio_flush(ngx_socketio_conn_t *conn);
+static void ngx_socketio_eio_write(ngx_socketio_conn_t *conn);
 static void ngx_socketio_eio_shutdown(ngx_socketio_conn_t *conn,
     ngx_socketio_reason_e reason, u_char *frame, size_t len);
 static void ngx_socketio_eio_closing(ngx_socketio_conn_t *conn);
@@ -131,6 +132,11 @@ ngx_socketio_eio_create(ngx_connection_t *c, ngx_socketio_eio_conf_t *conf,
     }
 
     conn->connection = c;
+    conn->fd = c->fd;
+#if (NGX_SSL)
+    conn->ssl = (c->ssl != NULL);
+#endif
+    conn->blocked = !c->write->ready;
     conn->conf = conf;
     conn->data = data;
     conn->out_last = &conn->out;
@@ -888,7 +894,7 @@ ngx_socketio_eio_send(ngx_socketio_conn_t *conn, ngx_socketio_frame_t *frame,
      */
 
     if ((flags & NGX_SOCKETIO_EIO_VOLATILE) && conn->out
-        && !conn->connection->write->ready)
+        && conn->blocked)
     {
         ngx_socketio_stats->dropped_volatile++;
         return NGX_DECLINED;
@@ -902,7 +908,7 @@ ngx_socketio_eio_send(ngx_socketio_conn_t *conn, ngx_socketio_frame_t *frame,
      */
 
     if (conn->out && conn->out_bytes + frame->len > conn->conf->send_queue
-        && conn->connection->write->ready)
+        && !conn->blocked)
     {
         if (ngx_socketio_eio_flush(conn) != NGX_OK) {
             ngx_socketio_eio_close_posted(conn,
@@ -1029,22 +1035,12 @@ ngx_socketio_eio_flush_handler(ngx_event_t *ev)
         conn->flush_posted = 0;
         conn->flush_next = NULL;
 
-        if (!conn->connection->write->ready) {
+        if (conn->blocked) {
             /* the write handler takes over when the socket drains */
             continue;
         }
 
-        if (ngx_socketio_eio_flush(conn) != NGX_OK) {
-            ngx_socketio_eio_shutdown(conn,
-                                      NGX_SOCKETIO_REASON_TRANSPORT_ERROR,
-                                      NULL, 0);
-            ngx_socketio_eio_finalize(conn);
-            continue;
-        }
-
-        if (conn->closing && conn->out == NULL) {
-            ngx_socketio_eio_closing(conn);
-        }
+        ngx_socketio_eio_write(conn);
     }
 }
 
@@ -1062,6 +1058,17 @@ ngx_socketio_eio_write_handler(ngx_event_t *wev)
         wev->timedout = 0;
     }
 
+    conn->blocked = !wev->ready;
+
+    ngx_socketio_eio_write(conn);
+}
+
+
+/* writes what is queued; a closing session closes once all is out */
+
+static void
+ngx_socketio_eio_write(ngx_socketio_conn_t *conn)
+{
     if (ngx_socketio_eio_flush(conn) != NGX_OK) {
         ngx_socketio_eio_shutdown(conn, NGX_SOCKETIO_REASON_TRANSPORT_ERROR,
                                   NULL, 0);
@@ -1121,10 +1128,10 @@ ngx_socketio_eio_flush(ngx_socketio_conn_t *conn)
 
     c = conn->connection;
 
-    while (conn->out && c->write->ready) {
+    while (conn->out && !conn->blocked) {
 
 #if (NGX_SSL)
-        if (c->ssl) {
+        if (conn->ssl) {
             l = conn->out;
 
             n = c->send(c, l->frame->data + conn->out_sent,
@@ -1135,6 +1142,7 @@ ngx_socketio_eio_flush(ngx_socketio_conn_t *conn)
             }
 
             if (n == NGX_AGAIN) {
+                conn->blocked = 1;
                 break;
             }
 
@@ -1165,8 +1173,8 @@ ngx_socketio_eio_flush(ngx_socketio_conn_t *conn)
          * the socket directly, writev() through the file layer first
          */
 
-        n = (niov == 1) ? send(c->fd, iov[0].iov_base, iov[0].iov_len, 0)
-                        : writev(c->fd, iov, niov);
+        n = (niov == 1) ? send(conn->fd, iov[0].iov_base, iov[0].iov_len, 0)
+                        : writev(conn->fd, iov, niov);
 
         if (n == -1) {
             err = ngx_socket_errno;
@@ -1177,6 +1185,7 @@ ngx_socketio_eio_flush(ngx_socketio_conn_t *conn)
 
             if (err == NGX_EAGAIN) {
                 c->write->ready = 0;
+                conn->blocked = 1;
                 break;
             }
 
@@ -1187,7 +1196,6 @@ ngx_socketio_eio_flush(ngx_socketio_conn_t *conn)
             return NGX_ERROR;
         }
 
-        c->sent += n;
         ngx_socketio_stats->bytes_out += n;
 
         ngx_socketio_eio_consume(conn, n);
@@ -1195,6 +1203,7 @@ ngx_socketio_eio_flush(ngx_socketio_conn_t *conn)
         if ((size_t) n < total) {
             /* the socket buffer is full: epoll says when it drains */
             c->write->ready = 0;
+            conn->blocked = 1;
             break;
         }
     }

@@ -58,6 +58,7 @@ struct ngx_socketio_conn_s {
     size_t                     out_sent;        /* of the first frame */
     size_t                     out_bytes;       /* queued, not yet sent */
     ngx_socketio_conn_t       *flush_next;
+    ngx_socket_t               fd;
 
     /* input: a partial frame, a fragmented message */
     ngx_socketio_in_t         *in;
@@ -71,6 +72,14 @@ struct ngx_socketio_conn_s {
     unsigned                   ping_sent:1;
     unsigned                   ping_extended:1;
     unsigned                   flush_posted:1;
+
+    /*
+     * the socket buffer was full and epoll has not said otherwise: the
+     * write event's "ready", kept here so that a broadcast that reaches
+     * ten thousand sessions does not touch ten thousand write events
+     */
+    unsigned                   blocked:1;
+    unsigned                   ssl:1;           /* c->ssl, as blocked */
     unsigned                   closing:1;       /* no more output queued */
     unsigned                   close_posted:1;  /* a close waits its turn */
     unsigned                   close_reason:4;

@@ -40,6 +40,9 @@ static void ngx_socketio_ops_sid(ngx_socketio_wbuf_t *b,
     ngx_socketio_socket_t *s, ngx_uint_t comma);
 static void ngx_socketio_ops_socket_json(ngx_socketio_wbuf_t *b,
     ngx_socketio_socket_t *s, ngx_uint_t comma);
+static ngx_uint_t ngx_socketio_ops_membership(ngx_socketio_nsp_t *nsp,
+    ngx_socketio_opts_t *opts, ngx_str_t *names, ngx_uint_t n,
+    ngx_uint_t join);
 static ngx_uint_t ngx_socketio_ops_array(ngx_socketio_nsp_t *nsp,
     ngx_socketio_opts_t *opts, ngx_socketio_wbuf_t *b,
     ngx_socketio_ops_write_pt write);
@@ -261,29 +264,23 @@ ngx_uint_t
 ngx_socketio_ops_join(ngx_socketio_nsp_t *nsp, ngx_socketio_opts_t *opts,
     ngx_str_t *names, ngx_uint_t n)
 {
-    ngx_uint_t               i, j, count;
-    ngx_socketio_ops_list_t  list;
-
-    if (ngx_socketio_ops_select(nsp, opts, &list) != NGX_OK) {
-        return 0;
-    }
-
-    for (i = 0; i < list.n; i++) {
-        for (j = 0; j < n; j++) {
-            (void) ngx_socketio_rooms_join(list.s[i], &names[j]);
-        }
-    }
-
-    count = list.n;
-    ngx_socketio_ops_list_free(&list);
-
-    return count;
+    return ngx_socketio_ops_membership(nsp, opts, names, n, 1);
 }
 
 
 ngx_uint_t
 ngx_socketio_ops_leave(ngx_socketio_nsp_t *nsp, ngx_socketio_opts_t *opts,
     ngx_str_t *names, ngx_uint_t n)
+{
+    return ngx_socketio_ops_membership(nsp, opts, names, n, 0);
+}
+
+
+/* the matching sockets join (or leave) every one of names */
+
+static ngx_uint_t
+ngx_socketio_ops_membership(ngx_socketio_nsp_t *nsp, ngx_socketio_opts_t *opts,
+    ngx_str_t *names, ngx_uint_t n, ngx_uint_t join)
 {
     ngx_uint_t               i, j, count;
     ngx_socketio_ops_list_t  list;
@@ -294,7 +291,12 @@ ngx_socketio_ops_leave(ngx_socketio_nsp_t *nsp, ngx_socketio_opts_t *opts,
 
     for (i = 0; i < list.n; i++) {
         for (j = 0; j < n; j++) {
-            ngx_socketio_rooms_leave(list.s[i], &names[j]);
+            if (join) {
+                (void) ngx_socketio_rooms_join(list.s[i], &names[j]);
+
+            } else {
+                ngx_socketio_rooms_leave(list.s[i], &names[j]);
+            }
         }
     }
 
