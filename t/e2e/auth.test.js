@@ -95,11 +95,7 @@ test("socketio_join: split on white space and commas, empty tokens skipped", asy
     server: `set $list " a,b ,,c\t d ";`,
     location: "socketio_join $list user:$arg_user;",
   });
-  t.after(async () => {
-    await nginx.stop();
-    nginx.assertCleanLog();
-    await redis.stop();
-  });
+  t.after(() => h.shutdown(nginx, redis));
 
   await redis.waitNumsub("socket.io-request#/#", 2);
   const emitter = await h.startEmitter(redis.url);

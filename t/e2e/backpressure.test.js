@@ -64,12 +64,7 @@ async function setup(t) {
   });
   const emitter = await h.startEmitter(redis.url);
   await redis.waitNumsub("socket.io-request#/#", 1);
-  t.after(async () => {
-    await emitter.close();
-    await nginx.stop();
-    nginx.assertCleanLog();
-    await redis.stop();
-  });
+  t.after(() => h.shutdown(emitter, nginx, redis));
   return { redis, nginx, emitter };
 }
 

@@ -27,13 +27,7 @@ for (const mode of ["pattern", "rooms"]) {
     await redis.waitNumsub("socket.io-request#/#", 3);
     await redis.waitNumsub("socket.io-request#/chat#", 3);
 
-    t.after(async () => {
-      await emitter.close();
-      await node.close();
-      await nginx.stop();
-      nginx.assertCleanLog();
-      await redis.stop();
-    });
+    t.after(() => h.shutdown(emitter, node, nginx, redis));
 
     // clients: a and b in room "r1", c in "r2", d in none; a also in "r2"
     const a = h.client(nginx.port, "/", { query: { room: "r1", room2: "r2" } });

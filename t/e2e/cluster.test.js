@@ -163,15 +163,7 @@ for (const mode of ["pattern", "rooms"]) {
     t.after(async () => {
       h.closeAll(reg.map((e) => e.sock), extra);
       if (pub) await h.closeRedisClient(pub);
-      if (mon) await mon.close();
-      if (emitter) await emitter.close();
-      if (A) await A.close();
-      if (B) await B.close();
-      if (nginx) {
-        await nginx.stop();
-        nginx.assertCleanLog();
-      }
-      if (redis) await redis.stop();
+      await h.shutdown(mon, emitter, A, B, nginx, redis);
     });
 
     redis = await h.Redis.start();
@@ -937,14 +929,7 @@ test("malformed requests are ignored; socketio_specific_response_channel on", as
   t.after(async () => {
     h.closeAll(socks);
     if (pub) await h.closeRedisClient(pub);
-    if (mon) await mon.close();
-    if (emitter) await emitter.close();
-    if (C) await C.close();
-    if (nginx) {
-      await nginx.stop();
-      nginx.assertCleanLog();
-    }
-    if (redis) await redis.stop();
+    await h.shutdown(mon, emitter, C, nginx, redis);
   });
 
   redis = await h.Redis.start();

@@ -11,6 +11,7 @@ const assert = require("node:assert/strict");
 // session.js first: it pins the module under test (see there)
 const {
   NOT_ROUTED, connectNsp, fence, closedWithoutStatus, Stack,
+  badTests,
 } = require("../lib/session");
 const h = require("../lib/harness");
 
@@ -34,18 +35,9 @@ before(async () => {
   });
 });
 
-after(async () => {
-  if (!stack) return;
-  await stack.stop();
-  stack.nginx.assertCleanLog();
-});
+after(() => stack && stack.finish());
 
-function bad(name, fn, opts = {}) {
-  test(name, { ...T, ...opts }, async (t) => {
-    await fn(t);
-    await stack.healthy();
-  });
-}
+const bad = badTests(() => stack, T);
 
 const isPing = (f) => f.opcode === 1 && f.payload.toString() === "2";
 

@@ -17,11 +17,7 @@ async function roundTrip(emitter, sockets, name) {
 test("AUTH with a password, and a database number", async (t) => {
   const redis = await h.Redis.start({ password: "s3cret" });
   const nginx = await h.Nginx.start({ redis: `redis://:s3cret@127.0.0.1:${redis.port}/3` });
-  t.after(async () => {
-    await nginx.stop();
-    nginx.assertCleanLog();
-    await redis.stop();
-  });
+  t.after(() => h.shutdown(nginx, redis));
 
   await redis.waitNumsub("socket.io-request#/#", 2);
   const emitter = await h.startEmitter(redis.url);
@@ -41,11 +37,7 @@ test("AUTH with a password, and a database number", async (t) => {
 test("a wrong password is an error in the log, not a crash", async (t) => {
   const redis = await h.Redis.start({ password: "right" });
   const nginx = await h.Nginx.start({ redis: `redis://:wrong@127.0.0.1:${redis.port}` });
-  t.after(async () => {
-    await nginx.stop();
-    nginx.assertCleanLog();
-    await redis.stop();
-  });
+  t.after(() => h.shutdown(nginx, redis));
 
   await h.waitFor(() => /redis .* refused AUTH/.test(nginx.errorLog()),
     { what: "the AUTH error in error.log" });
@@ -61,11 +53,7 @@ test("a unix socket", async (t) => {
   const sock = path.join(dir, "redis.sock");
   const redis = await h.Redis.start({ unixsocket: sock });
   const nginx = await h.Nginx.start({ redis: `unix:${sock}` });
-  t.after(async () => {
-    await nginx.stop();
-    nginx.assertCleanLog();
-    await redis.stop();
-  });
+  t.after(() => h.shutdown(nginx, redis));
 
   await redis.waitNumsub("socket.io-request#/#", 2);
   const emitter = await h.startEmitter(redis.url);
@@ -101,11 +89,7 @@ for (const mode of ["pattern", "rooms"]) {
       location: "socketio_ping_interval 200ms; socketio_ping_timeout 2s;" +
                 "socketio_join $arg_room;",
     });
-    t.after(async () => {
-      await nginx.stop();
-      nginx.assertCleanLog();
-      await redis.stop();
-    });
+    t.after(() => h.shutdown(nginx, redis));
 
     await redis.waitNumsub("socket.io-request#/#", 2);
 
@@ -176,11 +160,7 @@ test("rooms mode: CONNECT waits for the subscription of the socket's rooms", asy
     http: "socketio_subscribe rooms;",
     location: "socketio_join $arg_room;",
   });
-  t.after(async () => {
-    await nginx.stop();
-    nginx.assertCleanLog();
-    await redis.stop();
-  });
+  t.after(() => h.shutdown(nginx, redis));
 
   await redis.waitNumsub("socket.io-request#/#", 2);
   const emitter = await h.startEmitter(redis.url);
@@ -207,11 +187,7 @@ test("rooms mode: CONNECT waits for the subscription of the socket's rooms", asy
 test("malformed messages from Redis are logged and dropped", async (t) => {
   const redis = await h.Redis.start();
   const nginx = await h.Nginx.start({ redis: redis.url, location: "socketio_join $arg_room;" });
-  t.after(async () => {
-    await nginx.stop();
-    nginx.assertCleanLog();
-    await redis.stop();
-  });
+  t.after(() => h.shutdown(nginx, redis));
 
   await redis.waitNumsub("socket.io-request#/#", 2);
   const emitter = await h.startEmitter(redis.url);

@@ -19,11 +19,7 @@ async function openSession(port) {
 test("reload: 1001, old workers gone, clients come back and receive", async (t) => {
   const redis = await h.Redis.start();
   const nginx = await h.Nginx.start({ redis: redis.url, location: "socketio_join $arg_room;" });
-  t.after(async () => {
-    await nginx.stop();
-    nginx.assertCleanLog();
-    await redis.stop();
-  });
+  t.after(() => h.shutdown(nginx, redis));
 
   await redis.waitNumsub("socket.io-request#/#", 2);
   const emitter = await h.startEmitter(redis.url);

@@ -11,6 +11,7 @@ const assert = require("node:assert/strict");
 // session.js first: it pins the module under test (see there)
 const {
   ID, NOT_ROUTED, connectNsp, fence, closedWithoutStatus, Stack,
+  badTests,
 } = require("../lib/session");
 const h = require("../lib/harness");
 
@@ -50,18 +51,9 @@ before(async () => {
   await stack.redis.waitNumsub("socket.io-request#/chat#", 1);
 });
 
-after(async () => {
-  if (!stack) return;
-  await stack.stop();
-  stack.nginx.assertCleanLog();
-});
+after(() => stack && stack.finish());
 
-function bad(name, fn, opts = {}) {
-  test(name, { ...T, ...opts }, async (t) => {
-    await fn(t);
-    await stack.healthy();
-  });
-}
+const bad = badTests(() => stack, T);
 
 // each packet on a fresh connection (after the CONNECT of "/" if
 // "connect"); each must close the connection like Node: no status.  An

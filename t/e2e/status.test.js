@@ -405,11 +405,7 @@ test("status: exact counts over two workers, JSON and Prometheus agree", async (
 test("status: room names escaped in JSON and in Prometheus labels", async (t) => {
   const redis = await h.Redis.start();
   const nginx = await startNginx(redis);
-  t.after(async () => {
-    await nginx.stop();
-    nginx.assertCleanLog();
-    await redis.stop();
-  });
+  t.after(() => h.shutdown(nginx, redis));
 
   // $arg_a is the raw query: a quote, a backslash and UTF-8 as sent
   const raw = await RawWs.connect(nginx.port,

@@ -12,6 +12,7 @@ const crypto = require("node:crypto");
 const {
   ID, NOT_ROUTED, session, connectNsp, fence, closed,
   closedWithoutStatus, closedWithCode, Stack,
+  badTests,
 } = require("../lib/session");
 const h = require("../lib/harness");
 const { RawWs, httpRequest } = require("../lib/rawws");
@@ -39,19 +40,9 @@ before(async () => {
   });
 });
 
-after(async () => {
-  if (!stack) return;
-  await stack.stop();
-  stack.nginx.assertCleanLog();
-});
+after(() => stack && stack.finish());
 
-// a test whose connection misbehaves: the others must not notice
-function bad(name, fn, opts = {}) {
-  test(name, { ...T, ...opts }, async (t) => {
-    await fn(t);
-    await stack.healthy();
-  });
-}
+const bad = badTests(() => stack, T);
 
 function accept(key) {
   return crypto.createHash("sha1")

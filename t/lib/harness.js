@@ -322,6 +322,30 @@ async function startEmitter(redisUrl, opts = {}) {
   return e;
 }
 
+// Stops what a test started, in the order given (falsy entries skipped):
+// nginx is stopped and its log checked, Redis stopped, anything else
+// closed.  Everything is stopped even when a log check fails; the first
+// failure is thrown at the end.
+async function shutdown(...peers) {
+  let failure;
+  for (const p of peers) {
+    if (!p) continue;
+    try {
+      if (p instanceof Nginx) {
+        await p.stop();
+        p.assertCleanLog();
+      } else if (p instanceof Redis) {
+        await p.stop();
+      } else {
+        await p.close();
+      }
+    } catch (e) {
+      failure = failure || e;
+    }
+  }
+  if (failure) throw failure;
+}
+
 // ---------------------------------------------------------------- clients
 
 function client(port, nsp = "/", opts = {}) {
@@ -366,6 +390,7 @@ function closeAll(...sockets) {
 }
 
 module.exports = {
+  shutdown,
   ROOT, MODULE, NGINX,
   sleep, tmpdir, freePort, canConnect, waitFor, processGone, stopProcess,
   closeRedisClient,

@@ -171,6 +171,12 @@ class Stack {
     assert.ok(this.client.connected);
   }
 
+  // the end of a file: everything stopped, then nginx's log checked
+  async finish() {
+    await this.stop();
+    this.nginx.assertCleanLog();
+  }
+
   async stop() {
     for (const ws of this.raws) ws.destroy();
     if (this.client) this.client.close();
@@ -184,7 +190,20 @@ class Stack {
   }
 }
 
+// A test whose connection misbehaves: after it, the healthy client of the
+// stack must not have noticed.  stack() gives the file's stack.
+function badTests(stack, defaults) {
+  const { test } = require("node:test");
+  return (name, fn, opts = {}) => {
+    test(name, { ...defaults, ...opts }, async (t) => {
+      await fn(t);
+      await stack().healthy();
+    });
+  };
+}
+
 module.exports = {
+  badTests,
   ID, NOT_ROUTED, nspPrefix, session, connectNsp, fence,
   closed, closedWithoutStatus, closedWithCode, Stack,
 };
